@@ -1,0 +1,322 @@
+/* heap.c -- the heap driver: every policy's answer is checked against its own record.
+** It grows the heap, keeps live blocks and free history, and does the metrics' bookkeeping. */
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+#define U(x) ((unsigned long long)(x))
+
+static const sh_policy_ops *const policies[] = { &shF_first_fit };
+
+static int pow2(uint64_t x) { return x && (x & (x - 1)) == 0; }
+
+static int resolve(sh_machine *m, const sh_heap_config *in, sh_heap_config *c) {
+  uint64_t w = (uint64_t)m->cfg.word;
+  *c = *in;
+  if (c->base == 0) c->base = 0x1000;
+  if (c->size == 0 && in->size == 0) c->size = 4096;
+  if (c->max == 0) c->max = (uint64_t)1 << 30;
+  if (c->extend < 0) c->extend = 4096;
+  if (c->align == 0) c->align = 2 * w;
+  if (c->header < 0) c->header = (int64_t)w;
+  if (c->footer < 0) c->footer = 0;
+  if (!pow2(c->align) || c->align > 4096)
+    return shM_err(m, SH_ERR_ARG, "heap: align must be a power of two up to 4096, not %llu", U(c->align));
+  if (c->align < w && c->header > 0)
+    return shM_err(m, SH_ERR_ARG, "heap: align %llu is smaller than a word", U(c->align));
+  if (c->header > 64 || c->footer > 64)
+    return shM_err(m, SH_ERR_ARG, "heap: header and footer are at most 64 bytes");
+  if (c->min_block == 0) {
+    uint64_t mb = (uint64_t)c->header + (uint64_t)c->footer + 2 * w;  /* room for two links */
+    c->min_block = (mb + c->align - 1) & ~(c->align - 1);
+  }
+  if (c->min_block % c->align != 0)
+    return shM_err(m, SH_ERR_ARG, "heap: min_block %llu is not a multiple of align %llu",
+                   U(c->min_block), U(c->align));
+  if (c->size > c->max)
+    return shM_err(m, SH_ERR_ARG, "heap: size %llu is larger than max %llu", U(c->size), U(c->max));
+  if (c->base % SH_PAGE_SIZE != 0 || c->base < SH_PAGE_SIZE)
+    return shM_err(m, SH_ERR_ARG, "heap: base 0x%llx must be page-aligned and above the null page",
+                   U(c->base));
+  if (c->base + c->max < c->base ||
+      (m->cfg.word == 4 && c->base + c->max > 0xffffffffull))
+    return shM_err(m, SH_ERR_ARG, "heap: base + max does not fit in a %d-bit address space",
+                   m->cfg.word * 8);
+  return SH_OK;
+}
+
+int shH_init(sh_machine *m, const sh_heap_config *in) {
+  sh_heap *h = &m->heap;
+  const char *name = in->policy ? in->policy : "first_fit";
+  size_t i;
+  int rc;
+  shT_init(&h->live);
+  shT_init(&h->freed);
+  if ((rc = resolve(m, in, &h->cfg)) != SH_OK) return rc;
+  for (i = 0; i < sizeof policies / sizeof policies[0]; i++)
+    if (strcmp(policies[i]->name, name) == 0) h->ops = policies[i];
+  if (h->ops == NULL)
+    return shM_err(m, SH_ERR_ARG, "heap: unknown policy '%s' (known: first_fit)", name);
+  h->brk = h->cfg.base + h->cfg.size;
+  m->c.peak_heap_bytes = h->cfg.size;
+  if ((rc = h->ops->init(m, &h->state)) != SH_OK) { h->ops = NULL; return rc; }
+  return SH_OK;
+}
+
+void shH_free(sh_machine *m) {
+  sh_heap *h = &m->heap;
+  if (h->ops) h->ops->destroy(h->state);
+  h->ops = NULL;
+  shT_free(&h->live);
+  shT_free(&h->freed);
+}
+
+uint64_t shH_brk(const sh_machine *m) {
+  return m->heap.brk;
+}
+
+int shH_in_heap(const sh_machine *m, uint64_t addr, uint64_t n) {
+  return addr >= m->heap.cfg.base && addr + n <= m->heap.brk && addr + n >= addr;
+}
+
+int shH_grow(sh_machine *m, uint64_t n, uint64_t *old) {
+  sh_heap *h = &m->heap;
+  if (h->cfg.extend == 0 || n > h->cfg.max - (h->brk - h->cfg.base)) return SH_ERR_OOM;
+  *old = h->brk;
+  h->brk += n;
+  m->c.grows++;
+  return SH_OK;
+}
+
+void shH_meta_load(sh_machine *m, uint64_t addr, int width) {
+  (void)addr; (void)width;     /* the cache model will price by address */
+  m->c.meta_loads++;
+  shM_charge(m, SH_COST_META, m->cfg.cost.access);
+}
+
+void shH_meta_store(sh_machine *m, uint64_t addr, uint64_t v, int width) {
+  m->c.meta_stores++;
+  shM_charge(m, SH_COST_META, m->cfg.cost.access);
+  shP_put(&m->space, addr, v, width);
+}
+
+/* Examining a block is a compare (an instruction) and a read of its header. */
+void shH_step(sh_machine *m, uint64_t n) {
+  m->c.searched += n;
+  m->c.meta_loads += n;
+  shM_charge(m, SH_COST_ALLOC, n * m->cfg.cost.step);
+  shM_charge(m, SH_COST_META, n * m->cfg.cost.access);
+}
+
+void shM_heap_changed(sh_machine *m) {
+  sh_counts *c = &m->c;
+  uint64_t hb = m->heap.brk - m->heap.cfg.base;
+  if (c->live_bytes > c->peak_live_bytes) c->peak_live_bytes = c->live_bytes;
+  if (hb > c->peak_heap_bytes) {
+    c->peak_heap_bytes = hb;
+    c->live_at_peak_heap = c->live_bytes;
+  }
+}
+
+/* ---- checking what the policy says ---- */
+
+static int verify(sh_machine *m, uint64_t size, uint64_t align,
+                  uint64_t p, uint64_t b, uint64_t bs) {
+  sh_heap *h = &m->heap;
+  uint32_t x;
+  const char *why = NULL;
+  if (p % align != 0) why = "is not aligned";
+  else if (b > p || p + size > b + bs || b + bs < b) why = "lies outside the block it reports";
+  else if (!shH_in_heap(m, b, bs)) why = "is outside the heap";
+  else if ((x = shT_le(&h->live, b + bs - 1)) != SHT_NIL &&
+           h->live.n[x].key + h->live.n[x].size > b)
+    why = "overlaps a live block";
+  if (why == NULL) return SH_OK;
+  return shM_err(m, SH_ERR_POLICY,
+                 "alloc: policy '%s' answered 0x%llx (block 0x%llx, %llu bytes) for %llu bytes "
+                 "aligned to %llu, which %s",
+                 h->ops->name, U(p), U(b), U(bs), U(size), U(align), why);
+}
+
+static int record(sh_machine *m, uint64_t size, uint64_t p, uint64_t b, uint64_t bs) {
+  sh_heap *h = &m->heap;
+  if (shT_insert(&h->live, b, bs, p, size) == SHT_NIL)
+    return shM_err(m, SH_ERR_NOMEM, "alloc: out of host memory");
+  shT_remove(&h->freed, p);
+  m->c.live_bytes += size;
+  m->c.live_blocks++;
+  m->c.used_block_bytes += bs;
+  return SH_OK;
+}
+
+static int place(sh_machine *m, uint64_t size, uint64_t align, uint64_t *addr) {
+  sh_heap *h = &m->heap;
+  uint64_t p = 0, b = 0, bs = 0;
+  int rc;
+  if (align == 0) align = h->cfg.align;
+  if (!pow2(align) || align > h->cfg.max)
+    return shM_err(m, SH_ERR_ARG, "alloc: alignment %llu is not a power of two", U(align));
+  if (size > h->cfg.max)
+    rc = SH_ERR_OOM;
+  else
+    rc = h->ops->alloc(m, h->state, size, align, &p, &b, &bs);
+  if (rc == SH_ERR_OOM) {
+    m->c.failed++;
+    return shM_err(m, SH_ERR_OOM, "out of memory");
+  }
+  if (rc != SH_OK) return rc;
+  if ((rc = verify(m, size, align, p, b, bs)) != SH_OK) return rc;
+  if ((rc = record(m, size, p, b, bs)) != SH_OK) return rc;
+  shM_heap_changed(m);
+  *addr = p;
+  return SH_OK;
+}
+
+int sh_alloc(sh_machine *m, uint64_t size, uint64_t align, uint64_t *addr) {
+  int rc;
+  m->ops++;
+  shM_charge(m, SH_COST_ALLOC, m->cfg.cost.alloc);
+  if ((rc = place(m, size, align, addr)) == SH_OK) m->c.allocs++;
+  return rc;
+}
+
+/* The live block whose payload starts at p, or SHT_NIL (with a message
+** that tells a double free from a wild one). */
+static uint32_t find_live(sh_machine *m, const char *op, uint64_t p, int *code) {
+  sh_heap *h = &m->heap;
+  uint32_t x = shT_le(&h->live, p), f;
+  if (x != SHT_NIL && h->live.n[x].a == p) return x;
+  if ((f = shT_find(&h->freed, p)) != SHT_NIL) {
+    *code = shC_misuse(m, SH_E_DOUBLE_FREE, p, SH_ERR_FREE,
+                       "%s: 0x%llx is not the start of a live block (freed at op %llu)",
+                       op, U(p), U(h->freed.n[f].a));
+  } else if (x != SHT_NIL && p < h->live.n[x].key + h->live.n[x].size) {
+    *code = shC_misuse(m, SH_E_INVALID_FREE, p, SH_ERR_FREE,
+                       "%s: 0x%llx is not the start of a live block (it is %llu bytes into "
+                       "the block whose payload starts at 0x%llx)",
+                       op, U(p), U(p - h->live.n[x].a), U(h->live.n[x].a));
+  } else {
+    *code = shC_misuse(m, SH_E_INVALID_FREE, p, SH_ERR_FREE,
+                       "%s: 0x%llx is not the start of a live block (never allocated)", op, U(p));
+  }
+  return SHT_NIL;
+}
+
+static int release(sh_machine *m, uint32_t x, uint64_t op) {
+  sh_heap *h = &m->heap;
+  shT_node n = h->live.n[x];
+  int rc;
+  shT_remove(&h->live, n.key);
+  m->c.live_bytes -= n.b;
+  m->c.live_blocks--;
+  m->c.used_block_bytes -= n.size;
+  if (shT_insert(&h->freed, n.a, 0, op, 0) == SHT_NIL)
+    return shM_err(m, SH_ERR_NOMEM, "free: out of host memory");
+  if ((rc = h->ops->free(m, h->state, n.key, n.size)) != SH_OK) return rc;
+  return SH_OK;
+}
+
+int sh_free(sh_machine *m, uint64_t addr) {
+  uint64_t op = m->ops++;
+  uint32_t x;
+  int rc = SH_OK;
+  shM_charge(m, SH_COST_ALLOC, m->cfg.cost.free);
+  if (addr == 0) return SH_OK;               /* free(NULL) does nothing, as in C */
+  if ((x = find_live(m, "free", addr, &rc)) == SHT_NIL) return rc;
+  if ((rc = release(m, x, op)) == SH_OK) m->c.frees++;
+  return rc;
+}
+
+int sh_realloc(sh_machine *m, uint64_t addr, uint64_t size, uint64_t *out) {
+  sh_heap *h = &m->heap;
+  uint64_t op = m->ops++, np, keep;
+  uint32_t x;
+  shT_node old;
+  int rc = SH_OK;
+  shM_charge(m, SH_COST_ALLOC, m->cfg.cost.alloc);
+  *out = 0;
+  if (addr == 0) {
+    if ((rc = place(m, size, 0, out)) == SH_OK) m->c.reallocs++;
+    return rc;
+  }
+  if ((x = find_live(m, "realloc", addr, &rc)) == SHT_NIL) return rc == SH_OK ? SH_ERR_FREE : rc;
+  if (size == 0) {
+    if ((rc = release(m, x, op)) == SH_OK) m->c.reallocs++;
+    return rc;
+  }
+  old = h->live.n[x];
+  if (old.key + old.size - old.a >= size + (uint64_t)h->cfg.footer) {
+    /* It still fits: a shrink, or growth into slack the block already had. */
+    m->c.live_bytes = m->c.live_bytes - old.b + size;
+    h->live.n[x].b = size;
+    shM_heap_changed(m);
+    m->c.reallocs++;
+    *out = addr;
+    return SH_OK;
+  }
+  if ((rc = place(m, size, 0, &np)) != SH_OK) return rc;
+  keep = old.b < size ? old.b : size;
+  {
+    /* The copy is the program's traffic, priced a word at a time. */
+    uint8_t buf[4096];
+    uint64_t done = 0;
+    shM_charge(m, SH_COST_ALLOC, m->cfg.cost.access * (shM_words(m, addr, keep) + shM_words(m, np, keep)));
+    while (done < keep) {
+      size_t k = keep - done > sizeof buf ? sizeof buf : (size_t)(keep - done);
+      shP_read(&m->space, addr + done, buf, k);
+      if (shP_write(&m->space, np + done, buf, k) != SH_OK)
+        return shM_err(m, SH_ERR_NOMEM, "realloc: out of host memory");
+      done += k;
+    }
+  }
+  x = shT_le(&h->live, addr);
+  if ((rc = release(m, x, op)) != SH_OK) return rc;
+  m->c.reallocs++;
+  *out = np;
+  return SH_OK;
+}
+
+/* ---- walking ---- */
+
+typedef struct collect { sh_block *v; size_t n, cap; int oom; } collect;
+
+static int push(collect *c, const sh_block *b) {
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? c->cap * 2 : 64;
+    sh_block *nv = realloc(c->v, cap * sizeof *nv);
+    if (nv == NULL) { c->oom = 1; return 1; }
+    c->v = nv;
+    c->cap = cap;
+  }
+  c->v[c->n++] = *b;
+  return 0;
+}
+
+static int add_used(void *ud, const shT_node *x) {
+  sh_block b;
+  b.addr = x->key; b.size = x->size; b.used = 1; b.payload = x->a; b.requested = x->b;
+  return push(ud, &b);
+}
+
+static int add_free(void *ud, const sh_block *b) {
+  return push(ud, b);
+}
+
+static int byaddr(const void *a, const void *b) {
+  uint64_t x = ((const sh_block *)a)->addr, y = ((const sh_block *)b)->addr;
+  return (x > y) - (x < y);
+}
+
+int sh_blocks(sh_machine *m, sh_block_fn fn, void *ud) {
+  collect c = { NULL, 0, 0, 0 };
+  size_t i;
+  int rc = SH_OK;
+  shT_walk(&m->heap.live, add_used, &c);
+  if (m->heap.ops->walk_free) m->heap.ops->walk_free(m->heap.state, add_free, &c);
+  if (c.oom) { free(c.v); return shM_err(m, SH_ERR_NOMEM, "blocks: out of host memory"); }
+  qsort(c.v, c.n, sizeof *c.v, byaddr);
+  for (i = 0; i < c.n; i++)
+    if (fn(ud, &c.v[i]) != 0) break;
+  free(c.v);
+  return rc;
+}

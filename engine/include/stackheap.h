@@ -1,0 +1,217 @@
+/* stackheap.h -- the public C API of libstackheap.
+** A simulated machine: a stack of typed frames, a policy-driven heap, priced accesses. */
+#ifndef STACKHEAP_H
+#define STACKHEAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SH_VERSION_MAJOR 0
+#define SH_VERSION_MINOR 1
+#define SH_VERSION_PATCH 0
+
+/* Result codes.  Every function that can fail returns one; the machine
+** keeps a message describing the last failure (sh_errmsg). */
+enum {
+  SH_OK = 0,
+  SH_ERR_ARG,       /* a bad argument: unknown option, bad width, bad size */
+  SH_ERR_NOMEM,     /* the host ran out of memory */
+  SH_ERR_OOM,       /* the simulated heap has no room and may not grow */
+  SH_ERR_OVERFLOW,  /* the stack limit would be exceeded */
+  SH_ERR_STACK,     /* stack discipline: empty stack, frame not on top, popped frame */
+  SH_ERR_FREE,      /* double or invalid free / realloc of a non-block */
+  SH_ERR_ACCESS,    /* an access outside every mapped region (a segfault) */
+  SH_ERR_POLICY,    /* the heap policy answered something impossible */
+  SH_ERR_CHECK      /* the checker found misuse and was asked to stop */
+};
+
+typedef struct sh_machine sh_machine;
+typedef struct sh_layout sh_layout;
+
+/* ---- configuration ------------------------------------------------ */
+
+/* Heap policy parameters; 0 (or NULL) means the policy's default. */
+typedef struct sh_heap_config {
+  const char *policy;   /* "first_fit" */
+  uint64_t base;        /* first heap address (default 0x1000) */
+  uint64_t size;        /* initial heap bytes (default 64 KiB) */
+  uint64_t max;         /* growth limit in bytes (default 1 GiB) */
+  int64_t extend;       /* growth step; 0 = never grow; <0 = default (4 KiB) */
+  uint64_t align;       /* payload alignment, a power of two (default 2*word) */
+  int64_t header;       /* bytes before each payload; <0 = default (word) */
+  int64_t footer;       /* bytes after each payload; <0 = default (0) */
+  uint64_t min_block;   /* smallest block (default: header+footer+2 words, aligned) */
+  uint64_t split_min;   /* do not split off a remainder smaller than this */
+} sh_heap_config;
+
+/* Per-operation prices of the constant cost model (cycles).  A later
+** cache model replaces `access` by the latency of the level that hits. */
+typedef struct sh_cost_config {
+  uint32_t access;      /* one memory access (load or store of any width) */
+  uint32_t push;        /* the instructions of a call besides its two stores */
+  uint32_t pop;         /* the instructions of a return besides its two loads */
+  uint32_t alloc;       /* entering and leaving the allocator */
+  uint32_t free;        /* entering and leaving free */
+  uint32_t step;        /* examining one block while searching */
+} sh_cost_config;
+
+typedef struct sh_config {
+  int word;             /* pointer size: 4 or 8 (default 8) */
+  uint64_t stack_size;  /* stack limit in bytes (default 8 MiB) */
+  uint64_t stack_top;   /* one past the highest stack byte (default 0x7fff0000) */
+  sh_heap_config heap;
+  sh_cost_config cost;
+  int check;            /* 0: misuse is an error code; 1: record it and go on */
+  uint64_t seed;
+} sh_config;
+
+/* Fill a config with the defaults. */
+void sh_config_init(sh_config *c);
+
+const char *sh_version(void);
+
+/* ---- the machine -------------------------------------------------- */
+
+/* NULL config means every default.  On failure *out may still hold a
+** machine whose sh_errmsg explains why; pass it to sh_close. */
+int sh_open(sh_machine **out, const sh_config *c);
+void sh_close(sh_machine *m);
+const char *sh_errmsg(const sh_machine *m);
+int sh_word(const sh_machine *m);
+uint64_t sh_opcount(const sh_machine *m);  /* operations performed so far */
+
+/* ---- frames ------------------------------------------------------- */
+
+/* What a slot holds: enough for a host to read and write it as a value. */
+typedef enum sh_kind {
+  SH_K_INT,     /* signed integer of size 1, 2, 4, 8, 16 */
+  SH_K_UINT,    /* unsigned integer */
+  SH_K_FLOAT,   /* IEEE float of size 4 or 8 */
+  SH_K_BOOL,
+  SH_K_CHAR,    /* a Unicode scalar, 4 bytes */
+  SH_K_PTR,     /* a thin pointer, word bytes */
+  SH_K_AGG      /* anything else (arrays, structs, fat pointers): bytes */
+} sh_kind;
+
+typedef struct sh_slot_def {
+  const char *name;
+  const char *type;     /* the type as written, for pictures and messages */
+  uint64_t size, align;
+  sh_kind kind;
+} sh_slot_def;
+
+/* A layout is the compiled shape of a frame: slot offsets relative to the
+** frame pointer.  Layouts belong to the machine and live until sh_close. */
+int sh_layout_new(sh_machine *m, const sh_slot_def *slots, int n, sh_layout **out);
+int sh_layout_count(const sh_layout *l);
+
+/* Push a frame: a return address and the saved frame pointer, then the
+** slots below them.  The frame's id is unique for the machine's life. */
+int sh_call(sh_machine *m, const char *name, const sh_layout *l, uint64_t *id);
+int sh_ret(sh_machine *m);                 /* pop the top frame */
+int sh_ret_frame(sh_machine *m, uint64_t id);  /* pop, only if id is on top */
+int sh_depth(const sh_machine *m);
+
+typedef struct sh_frame_info {
+  uint64_t id;
+  const char *name;
+  uint64_t fp;          /* frame pointer: where the saved fp is stored */
+  uint64_t sp;          /* lowest address of the frame */
+  uint64_t top;         /* one past the highest byte (the caller's sp) */
+  int nslots;
+} sh_frame_info;
+
+typedef struct sh_slot_info {
+  const char *name, *type;
+  uint64_t addr, size, align;
+  sh_kind kind;
+} sh_slot_info;
+
+/* Frames are numbered from the top: 0 is the innermost. */
+int sh_frame(const sh_machine *m, int level, sh_frame_info *out);
+/* The level of frame id, or -1 when it was popped. */
+int sh_frame_level(const sh_machine *m, uint64_t id);
+int sh_slot(const sh_machine *m, int level, int i, sh_slot_info *out);
+/* Index of a slot by name in frame `level`, or -1. */
+int sh_slot_find(const sh_machine *m, int level, const char *name, size_t len);
+
+/* ---- heap --------------------------------------------------------- */
+
+/* align 0 means the policy's alignment.  SH_ERR_OOM leaves the heap as it was. */
+int sh_alloc(sh_machine *m, uint64_t size, uint64_t align, uint64_t *addr);
+int sh_free(sh_machine *m, uint64_t addr);
+/* realloc(0, n) allocates; realloc(p, 0) frees and yields 0.  On failure
+** the old block is untouched. */
+int sh_realloc(sh_machine *m, uint64_t addr, uint64_t size, uint64_t *out);
+
+typedef struct sh_block {
+  uint64_t addr, size;        /* the whole block, [addr, addr+size) */
+  int used;
+  uint64_t payload, requested; /* used blocks only */
+} sh_block;
+
+/* Calls fn for every block in address order; a nonzero return stops. */
+typedef int (*sh_block_fn)(void *ud, const sh_block *b);
+int sh_blocks(sh_machine *m, sh_block_fn fn, void *ud);
+
+/* ---- memory ------------------------------------------------------- */
+
+/* Little-endian integers of width 1, 2, 4 or 8. */
+int sh_load(sh_machine *m, uint64_t addr, int width, uint64_t *v);
+int sh_store(sh_machine *m, uint64_t addr, uint64_t v, int width);
+int sh_read(sh_machine *m, uint64_t addr, void *buf, size_t n);
+int sh_write(sh_machine *m, uint64_t addr, const void *buf, size_t n);
+
+/* ---- measurement -------------------------------------------------- */
+
+enum { SH_COST_STACK, SH_COST_MEMORY, SH_COST_ALLOC, SH_COST_META, SH_COST_N };
+
+typedef struct sh_stats {
+  uint64_t cycles;
+  uint64_t cost[SH_COST_N];   /* cycles by category; they sum to cycles */
+  uint64_t loads, stores;     /* program accesses (not allocator metadata) */
+  struct {
+    uint64_t pushes, pops, peak_bytes;
+    int depth, peak_depth;
+  } stack;
+  struct {
+    uint64_t allocs, frees, reallocs, failed;
+    uint64_t live_bytes, live_blocks, heap_bytes;
+    uint64_t peak_live_bytes, peak_heap_bytes, live_at_peak_heap;
+    uint64_t searched, splits, coalesces, grows;
+    uint64_t meta_loads, meta_stores;
+    uint64_t used_block_bytes;        /* sum of used block sizes */
+    uint64_t free_bytes, free_blocks, largest_free;
+  } heap;
+} sh_stats;
+
+void sh_stats_get(sh_machine *m, sh_stats *out);
+/* Counters restart from zero; peaks restart from the present state. */
+void sh_stats_reset(sh_machine *m);
+const char *sh_cost_name(int category);
+
+/* ---- checker ------------------------------------------------------ */
+
+typedef enum sh_error_kind {
+  SH_E_DOUBLE_FREE, SH_E_INVALID_FREE, SH_E_USE_AFTER_FREE, SH_E_OUT_OF_BOUNDS,
+  SH_E_UNINITIALISED, SH_E_USE_AFTER_RETURN, SH_E_LEAK
+} sh_error_kind;
+
+typedef struct sh_report {
+  sh_error_kind kind;
+  uint64_t addr, op;
+  const char *message;
+} sh_report;
+
+int sh_report_count(const sh_machine *m);
+int sh_report_get(const sh_machine *m, int i, sh_report *out);
+const char *sh_error_kind_name(sh_error_kind k);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

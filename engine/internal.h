@@ -1,0 +1,148 @@
+/* internal.h -- the engine's private structures and the calls between its files.
+** Nothing here is part of the public API; prefixes name the owning file. */
+#ifndef SH_INTERNAL_H
+#define SH_INTERNAL_H
+
+#include "stackheap.h"
+#include "tree.h"
+
+#define SH_PAGE_BITS 12
+#define SH_PAGE_SIZE ((uint64_t)1 << SH_PAGE_BITS)
+
+/* ---- space.c: sparse simulated memory ---- */
+typedef struct sh_page {
+  uint64_t no;                 /* page number; data follows */
+  uint8_t data[SH_PAGE_SIZE];
+} sh_page;
+
+typedef struct sh_space {
+  sh_page **slots;             /* open-addressing table of pages */
+  size_t cap, count;
+  sh_page *last;               /* the page touched last: most accesses repeat it */
+} sh_space;
+
+void shP_init(sh_space *s);
+void shP_free(sh_space *s);
+/* Raw byte copies; no pricing, no region checks.  Unbacked pages read as 0. */
+int shP_read(sh_space *s, uint64_t addr, void *buf, size_t n);
+int shP_write(sh_space *s, uint64_t addr, const void *buf, size_t n);
+uint64_t shP_get(sh_space *s, uint64_t addr, int width);
+int shP_put(sh_space *s, uint64_t addr, uint64_t v, int width);
+
+/* ---- stack.c ---- */
+struct sh_layout {
+  struct sh_layout *next;      /* the machine's list, freed at close */
+  int n;
+  uint64_t maxalign;           /* the frame anchor is aligned to this */
+  int64_t low;                 /* lowest slot offset from the anchor (<= 0) */
+  sh_slot_info *slots;         /* addr holds the (negative) offset */
+};
+
+typedef struct sh_frame_rec {
+  uint64_t id;
+  const char *name;            /* interned in the machine */
+  const sh_layout *layout;
+  uint64_t top, fp, anchor, sp;
+} sh_frame_rec;
+
+typedef struct sh_stack {
+  sh_frame_rec *frames;
+  int depth, cap;
+  uint64_t next_id;
+  uint64_t limit_lo;           /* stack_top - stack_size */
+  sh_layout *layouts;
+  char **names;                /* interned frame names (open addressing) */
+  size_t ncap, ncount;
+} sh_stack;
+
+void shS_init(sh_stack *s);
+void shS_free(sh_stack *s);
+
+/* ---- heap.c: the driver every policy goes through ---- */
+typedef struct sh_heap sh_heap;
+
+typedef struct sh_policy_ops {
+  const char *name;
+  int (*init)(sh_machine *m, void **state);
+  /* Find room for `size` bytes aligned to `align`; report the whole block.
+  ** SH_ERR_OOM when there is none (after trying to grow). */
+  int (*alloc)(sh_machine *m, void *st, uint64_t size, uint64_t align,
+               uint64_t *payload, uint64_t *block, uint64_t *bsize);
+  int (*free)(sh_machine *m, void *st, uint64_t block, uint64_t bsize);
+  /* Free blocks in address order. */
+  int (*walk_free)(void *st, sh_block_fn fn, void *ud);
+  void (*free_summary)(void *st, uint64_t *bytes, uint64_t *blocks, uint64_t *largest);
+  void (*destroy)(void *st);
+} sh_policy_ops;
+
+struct sh_heap {
+  sh_heap_config cfg;          /* defaults resolved */
+  const sh_policy_ops *ops;
+  void *state;
+  uint64_t brk;
+  sh_tree live;                /* key block addr, size bsize, a payload, b requested */
+  sh_tree freed;               /* key payload, a the op that freed it */
+};
+
+int shH_init(sh_machine *m, const sh_heap_config *c);
+void shH_free(sh_machine *m);
+/* sbrk for policies: grow by n bytes; the old break in *old. */
+int shH_grow(sh_machine *m, uint64_t n, uint64_t *old);
+/* Price an allocator metadata access (and perform the store). */
+void shH_meta_load(sh_machine *m, uint64_t addr, int width);
+void shH_meta_store(sh_machine *m, uint64_t addr, uint64_t v, int width);
+void shH_step(sh_machine *m, uint64_t n);     /* blocks examined */
+int shH_in_heap(const sh_machine *m, uint64_t addr, uint64_t n);
+uint64_t shH_brk(const sh_machine *m);
+
+extern const sh_policy_ops shF_first_fit;
+
+/* ---- check.c ---- */
+typedef struct sh_reports {
+  sh_report *list;
+  int n, cap;
+} sh_reports;
+void shC_free(sh_reports *r);
+/* Record misuse; SH_OK when recording is the machine's choice, else the
+** error code with the message set. */
+int shC_misuse(sh_machine *m, sh_error_kind k, uint64_t addr, int code,
+               const char *fmt, ...);
+
+/* ---- machine.c ---- */
+typedef struct sh_counts {
+  uint64_t cost[SH_COST_N];
+  uint64_t loads, stores;
+  uint64_t pushes, pops, peak_bytes;
+  int peak_depth;
+  uint64_t allocs, frees, reallocs, failed;
+  uint64_t live_bytes, live_blocks, used_block_bytes;
+  uint64_t peak_live_bytes, peak_heap_bytes, live_at_peak_heap;
+  uint64_t searched, splits, coalesces, grows, meta_loads, meta_stores;
+} sh_counts;
+
+struct sh_machine {
+  sh_config cfg;
+  sh_space space;
+  sh_stack stack;
+  sh_heap heap;
+  sh_counts c;
+  sh_reports reports;
+  uint64_t ops;                /* operations so far: the "op N" of messages */
+  char msg[256];
+};
+
+/* Set the machine's message; returns code so callers can `return shM_err(...)`. */
+int shM_err(sh_machine *m, int code, const char *fmt, ...);
+static inline void shM_charge(sh_machine *m, int cat, uint64_t cycles) {
+  m->c.cost[cat] += cycles;
+}
+/* A priced, region-checked access of n bytes: op names the operation in
+** the message when the address is outside every region. */
+int shM_access(sh_machine *m, const char *op, uint64_t addr, uint64_t n, int cat);
+int shM_check(sh_machine *m, const char *op, uint64_t addr, uint64_t n);
+/* How many word-sized accesses a copy of n bytes at addr makes. */
+uint64_t shM_words(const sh_machine *m, uint64_t addr, uint64_t n);
+/* Peak bookkeeping after the heap changed. */
+void shM_heap_changed(sh_machine *m);
+
+#endif

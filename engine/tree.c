@@ -1,0 +1,178 @@
+/* tree.c -- treap keyed by address with subtree counts and maxima.
+** Lets a first-fit search over a million free blocks run in O(log n) and still tell how many it passed. */
+#include <stdlib.h>
+#include <string.h>
+#include "tree.h"
+
+#define N(t, i) ((t)->n[i])
+
+void shT_init(sh_tree *t) {
+  memset(t, 0, sizeof *t);
+  t->rng = 0x9e3779b9u;
+}
+
+void shT_free(sh_tree *t) {
+  free(t->n);
+  shT_init(t);
+}
+
+uint32_t shT_count(const sh_tree *t) {
+  return t->n ? N(t, t->root).cnt : 0;
+}
+
+static uint32_t nextprio(sh_tree *t) {  /* xorshift32: cheap and reproducible */
+  uint32_t x = t->rng;
+  x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+  return t->rng = x;
+}
+
+static void pull(sh_tree *t, uint32_t x) {
+  shT_node *p = &N(t, x);
+  uint64_t m = p->size;
+  if (N(t, p->l).max > m) m = N(t, p->l).max;
+  if (N(t, p->r).max > m) m = N(t, p->r).max;
+  p->max = m;
+  p->cnt = 1 + N(t, p->l).cnt + N(t, p->r).cnt;
+}
+
+/* Split x into keys < key (*a) and keys >= key (*b). */
+static void split(sh_tree *t, uint32_t x, uint64_t key, uint32_t *a, uint32_t *b) {
+  if (x == SHT_NIL) { *a = *b = SHT_NIL; return; }
+  if (N(t, x).key < key) {
+    split(t, N(t, x).r, key, &N(t, x).r, b);
+    *a = x;
+  } else {
+    split(t, N(t, x).l, key, a, &N(t, x).l);
+    *b = x;
+  }
+  pull(t, x);
+}
+
+static uint32_t merge(sh_tree *t, uint32_t a, uint32_t b) {
+  if (a == SHT_NIL) return b;
+  if (b == SHT_NIL) return a;
+  if (N(t, a).prio > N(t, b).prio) {
+    N(t, a).r = merge(t, N(t, a).r, b);
+    pull(t, a);
+    return a;
+  }
+  N(t, b).l = merge(t, a, N(t, b).l);
+  pull(t, b);
+  return b;
+}
+
+static uint32_t newnode(sh_tree *t) {
+  uint32_t i;
+  if (t->freelist != SHT_NIL) {
+    i = t->freelist;
+    t->freelist = N(t, i).l;
+    return i;
+  }
+  if (t->n == NULL || t->used == t->cap) {
+    uint32_t cap = t->cap ? t->cap * 2 : 64;
+    shT_node *n;
+    if (cap <= t->cap) return SHT_NIL;
+    n = realloc(t->n, (size_t)cap * sizeof *n);
+    if (n == NULL) return SHT_NIL;
+    if (t->n == NULL) { memset(&n[0], 0, sizeof n[0]); t->used = 1; }
+    t->n = n;
+    t->cap = cap;
+  }
+  return t->used++;
+}
+
+uint32_t shT_insert(sh_tree *t, uint64_t key, uint64_t size, uint64_t a, uint64_t b) {
+  uint32_t x = newnode(t), l, r;
+  shT_node *p;
+  if (x == SHT_NIL) return SHT_NIL;
+  p = &N(t, x);
+  p->key = key; p->size = size; p->a = a; p->b = b;
+  p->l = p->r = SHT_NIL;
+  p->prio = nextprio(t);
+  pull(t, x);
+  split(t, t->root, key, &l, &r);
+  t->root = merge(t, merge(t, l, x), r);
+  return x;
+}
+
+int shT_remove(sh_tree *t, uint64_t key) {
+  uint32_t a, m, c;
+  if (t->n == NULL) return 0;
+  split(t, t->root, key, &a, &m);
+  if (key == UINT64_MAX) c = SHT_NIL;
+  else split(t, m, key + 1, &m, &c);
+  t->root = merge(t, a, c);
+  if (m == SHT_NIL) return 0;
+  N(t, m).l = t->freelist;     /* m is a single node: keys are unique */
+  t->freelist = m;
+  return 1;
+}
+
+uint32_t shT_find(const sh_tree *t, uint64_t key) {
+  uint32_t x = t->n ? t->root : SHT_NIL;
+  while (x != SHT_NIL && N(t, x).key != key)
+    x = key < N(t, x).key ? N(t, x).l : N(t, x).r;
+  return x;
+}
+
+uint32_t shT_le(const sh_tree *t, uint64_t key) {
+  uint32_t x = t->n ? t->root : SHT_NIL, best = SHT_NIL;
+  while (x != SHT_NIL) {
+    if (N(t, x).key <= key) { best = x; x = N(t, x).r; }
+    else x = N(t, x).l;
+  }
+  return best;
+}
+
+uint32_t shT_ge(const sh_tree *t, uint64_t key) {
+  uint32_t x = t->n ? t->root : SHT_NIL, best = SHT_NIL;
+  while (x != SHT_NIL) {
+    if (N(t, x).key >= key) { best = x; x = N(t, x).l; }
+    else x = N(t, x).r;
+  }
+  return best;
+}
+
+uint32_t shT_first_fit(const sh_tree *t, uint64_t need, uint64_t *rank) {
+  uint32_t x = t->n ? t->root : SHT_NIL;
+  uint64_t before = 0;
+  if (x == SHT_NIL || N(t, x).max < need) return SHT_NIL;
+  for (;;) {
+    uint32_t l = N(t, x).l;
+    if (N(t, l).max >= need && l != SHT_NIL) { x = l; continue; }
+    before += N(t, l).cnt;
+    if (N(t, x).size >= need) break;
+    before += 1;
+    x = N(t, x).r;
+  }
+  if (rank) *rank = before;
+  return x;
+}
+
+uint64_t shT_max(const sh_tree *t) {
+  return t->n ? N(t, t->root).max : 0;
+}
+
+static void setsize(sh_tree *t, uint32_t x, uint64_t key, uint64_t size) {
+  if (x == SHT_NIL) return;
+  if (key == N(t, x).key) N(t, x).size = size;
+  else setsize(t, key < N(t, x).key ? N(t, x).l : N(t, x).r, key, size);
+  pull(t, x);
+}
+
+void shT_set_size(sh_tree *t, uint64_t key, uint64_t size) {
+  if (t->n) setsize(t, t->root, key, size);
+}
+
+static int walk(const sh_tree *t, uint32_t x,
+                int (*fn)(void *, const shT_node *), void *ud) {
+  int rc;
+  if (x == SHT_NIL) return 0;
+  if ((rc = walk(t, N(t, x).l, fn, ud)) != 0) return rc;
+  if ((rc = fn(ud, &N(t, x))) != 0) return rc;
+  return walk(t, N(t, x).r, fn, ud);
+}
+
+int shT_walk(const sh_tree *t, int (*fn)(void *, const shT_node *), void *ud) {
+  return t->n ? walk(t, t->root, fn, ud) : 0;
+}
