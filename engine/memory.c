@@ -86,3 +86,7 @@ int sh_write(sh_machine *m, uint64_t addr, const void *buf, size_t n) {
     return shM_err(m, SH_ERR_NOMEM, "write: out of host memory");
   return SH_OK;
 }
+
+void sh_peek(sh_machine *m, uint64_t addr, void *buf, size_t n) {
+  shP_read(&m->space, addr, buf, n);
+}

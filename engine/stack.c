@@ -224,6 +224,11 @@ int sh_frame(const sh_machine *m, int level, sh_frame_info *out) {
   return SH_OK;
 }
 
+const sh_layout *sh_frame_layout(const sh_machine *m, int level) {
+  const sh_frame_rec *f = at(m, level);
+  return f ? f->layout : NULL;
+}
+
 int sh_slot(const sh_machine *m, int level, int i, sh_slot_info *out) {
   const sh_frame_rec *f = at(m, level);
   if (f == NULL || i < 0 || i >= f->layout->n) return SH_ERR_ARG;

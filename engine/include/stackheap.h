@@ -136,6 +136,8 @@ int sh_frame(const sh_machine *m, int level, sh_frame_info *out);
 /* The level of frame id, or -1 when it was popped. */
 int sh_frame_level(const sh_machine *m, uint64_t id);
 int sh_slot(const sh_machine *m, int level, int i, sh_slot_info *out);
+/* The layout frame `level` was pushed with (NULL when there is none). */
+const sh_layout *sh_frame_layout(const sh_machine *m, int level);
 /* Index of a slot by name in frame `level`, or -1. */
 int sh_slot_find(const sh_machine *m, int level, const char *name, size_t len);
 
@@ -165,6 +167,9 @@ int sh_load(sh_machine *m, uint64_t addr, int width, uint64_t *v);
 int sh_store(sh_machine *m, uint64_t addr, uint64_t v, int width);
 int sh_read(sh_machine *m, uint64_t addr, void *buf, size_t n);
 int sh_write(sh_machine *m, uint64_t addr, const void *buf, size_t n);
+/* For observers (reports, debuggers): read without pricing, counting or
+** region checks; unbacked memory reads as zero. */
+void sh_peek(sh_machine *m, uint64_t addr, void *buf, size_t n);
 
 /* ---- measurement -------------------------------------------------- */
 

@@ -1,0 +1,186 @@
+-- stackheap: the Lua face of the engine.  Machines and frames come from the C core;
+-- this file adds what is easier said in Lua: declarations, snapshots, measuring.
+local core = require "stackheap.core"
+local decl = require "stackheap.decl"
+
+local M = { _VERSION = "stackheap " .. core.version() }
+local methods = core.machine_methods
+
+-- Compiled frame layouts, per machine and declaration text: a scenario calls
+-- the same function many times, and parsing is the slow part of a call.
+local layouts = setmetatable({}, { __mode = "k" })
+
+local langs = { rust = true, c = true }
+
+local function layout_for(m, text, opts)
+  local lang = "rust"
+  if opts ~= nil then
+    if type(opts) ~= "table" then
+      return nil, ("call: options must be a table, got %s"):format(type(opts))
+    end
+    lang = opts.lang or "rust"
+    if not langs[lang] then
+      return nil, ("call: lang must be \"rust\" or \"c\", got %s"):format(tostring(lang))
+    end
+  end
+  local cache = layouts[m]
+  if not cache then cache = { rust = {}, c = {} }; layouts[m] = cache end
+  local lay = cache[lang][text]
+  if lay then return lay end
+  local slots, err = decl.parse(text, { lang = lang, word = m:word() })
+  if not slots then return nil, "call: " .. err end
+  lay = m:_layout(slots)
+  cache[lang][text] = lay
+  return lay
+end
+
+--- m:call(name, decl [, {lang = "rust"|"c"}]) pushes a frame and returns it.
+function methods:call(name, text, opts)
+  if type(name) ~= "string" then
+    error(("call: the frame name must be a string, got %s"):format(type(name)), 2)
+  end
+  if text == nil then text = "" end
+  if type(text) ~= "string" then
+    error(("call: the slot declarations must be a string, got %s"):format(type(text)), 2)
+  end
+  local lay, err = layout_for(self, text, opts)
+  if not lay then error(err, 2) end
+  local f
+  f, err = self:_push(name, lay)
+  if not f then error(err, 2) end
+  return f
+end
+
+-- A stats table minus another, field by field: what the operations between cost.
+local function diff(after, before)
+  local d = {}
+  for k, v in pairs(after) do
+    if type(v) == "table" then d[k] = diff(v, before[k] or {})
+    elseif math.type(v) == "integer" then d[k] = v - (before[k] or 0)
+    else d[k] = v end
+  end
+  return d
+end
+M.diff = diff
+
+--- m:measure(fn, ...) runs fn(...) and returns what it cost (a stats
+--- difference), followed by fn's own results.
+function methods:measure(fn, ...)
+  if type(fn) ~= "function" then
+    error(("measure: expected a function, got %s"):format(type(fn)), 2)
+  end
+  local before = self:stats()
+  local res = table.pack(fn(...))
+  return diff(self:stats(), before), table.unpack(res, 1, res.n)
+end
+
+-- Slot values as an observer sees them: decoded from peeked bytes, so a
+-- snapshot costs the machine nothing and never disturbs its statistics.
+local scalar_fmt = {
+  int = { [1] = "i1", [2] = "i2", [4] = "i4", [8] = "i8" },
+  uint = { [1] = "I1", [2] = "I2", [4] = "I4", [8] = "I8" },
+  float = { [4] = "f", [8] = "d" },
+}
+
+local function peek_value(m, addr, ty)
+  local kind, size = ty.kind, ty.size
+  if kind == "int" then
+    local f = scalar_fmt[ty.signed and "int" or "uint"][size]
+    if f then return (string.unpack("<" .. f, m:peek(addr, size))) end
+  elseif kind == "float" then
+    return (string.unpack("<" .. scalar_fmt.float[size], m:peek(addr, size)))
+  elseif kind == "bool" then
+    return m:peek(addr, 1) ~= "\0"
+  elseif kind == "char" then
+    local c = string.unpack("<I4", m:peek(addr, 4))
+    if c < 0x110000 and (c < 0xd800 or c > 0xdfff) then return utf8.char(c) end
+    return c
+  elseif kind == "ptr" then
+    return (string.unpack("<I" .. size, m:peek(addr, size)))
+  end
+  return nil   -- aggregates are shown by their fields or bytes
+end
+
+--- m:snapshot() returns a plain table of the whole state: frames with their
+--- slots, heap blocks, and the pointers found in slots and in heap memory.
+function methods:snapshot()
+  local word = self:word()
+  local snap = { word = word, ops = self:ops(), frames = {}, blocks = {}, pointers = {} }
+  local blocks = snap.blocks
+  for b in self:blocks() do blocks[#blocks + 1] = b end
+  -- the used block holding address a, by binary search over address order
+  local function target(a)
+    local lo, hi = 1, #blocks
+    while lo <= hi do
+      local mid = (lo + hi) // 2
+      local b = blocks[mid]
+      if a < b.addr then hi = mid - 1
+      elseif a >= b.addr + b.size then lo = mid + 1
+      else return b.state == "used" and b or nil end
+    end
+  end
+  for f in self:frames() do
+    local sp, fp, top = f:bounds()
+    local fr = { name = f.name, sp = sp, fp = fp, top = top, size = top - sp, slots = {} }
+    local d = f:decl() or {}
+    for i, s in ipairs(f:slots()) do
+      local ty = d[i] and d[i].type
+      s.bytes = self:peek(s.addr, s.size)
+      if ty then s.kind = ty.kind; s.value = peek_value(self, s.addr, ty) end
+      fr.slots[#fr.slots + 1] = s
+      if ty and ty.kind == "ptr" and s.value then
+        local b = target(s.value)
+        if b then
+          snap.pointers[#snap.pointers + 1] =
+            { from = s.addr, to = s.value, block = b.addr, frame = f.name, slot = s.name }
+        end
+      end
+    end
+    snap.frames[#snap.frames + 1] = fr
+  end
+  -- conservative scan: any aligned word in a used block that points into one
+  for _, b in ipairs(blocks) do
+    if b.state == "used" then
+      local first = b.payload + (-b.payload % word)
+      local bytes = self:peek(first, math.max(0, b.payload + b.requested - first))
+      for off = 0, #bytes - word, word do
+        local v = string.unpack("<I" .. word, bytes, off + 1)
+        local t = v ~= 0 and target(v)
+        if t then
+          snap.pointers[#snap.pointers + 1] = { from = first + off, to = v, block = t.addr }
+        end
+      end
+    end
+  end
+  snap.stats = self:stats()
+  return snap
+end
+
+--- sh.layout(type [, {lang, word}]) describes one type: size, alignment,
+--- whether it is sized, and its fields.
+function M.layout(text, opts)
+  if type(text) ~= "string" then
+    error(("layout: expected a type as a string, got %s"):format(type(text)), 2)
+  end
+  if opts ~= nil and type(opts) ~= "table" then
+    error(("layout: options must be a table, got %s"):format(type(opts)), 2)
+  end
+  local ty, err = decl.type(text, opts)
+  if not ty then error("layout: " .. err, 2) end
+  local fields = {}
+  for i, f in ipairs(ty.fields or {}) do
+    fields[i] = { name = f.name, offset = f.offset, size = f.type.size, align = f.type.align,
+                  type = f.type.text }
+  end
+  return { size = ty.size, align = ty.align, sized = ty.sized, kind = ty.kind, text = ty.text,
+           why = ty.why, fields = fields }
+end
+
+--- sh.machine{...}: see API.md section 1 for the options.
+function M.machine(opts)
+  local ok, m = pcall(core.machine, opts)
+  if not ok then error(m, 2) end
+  return m
+end
+
+return M
