@@ -110,21 +110,32 @@ static void opt_known(optctx *o, const char *const known[]) {
         luaL_addstring(&b, known[i]);
       }
       luaL_pushresult(&b);
+      luaL_tolstring(L, -2, NULL);
       luaL_error(L, "%s: unknown option '%s' (known: %s)", o->where,
-                 luaL_tolstring(L, -2, NULL), lua_tostring(L, -2));
+                 lua_tostring(L, -1), lua_tostring(L, -2));
     }
   }
 }
 
 static const char *opt_choice(optctx *o, const char *key, const char *const choices[]) {
+  lua_State *L = o->L;
+  luaL_Buffer b;
   const char *s;
   int i;
   if (!opt_present(o, key)) return NULL;
-  s = lua_tostring(o->L, -1);
-  for (i = 0; s && lua_type(o->L, -1) == LUA_TSTRING && choices[i]; i++)
-    if (strcmp(s, choices[i]) == 0) { lua_pop(o->L, 1); return choices[i]; }
-  return luaL_error(o->L, "%s: option '%s' must be one of the values this policy has, got %s",
-                    o->where, key, luaL_tolstring(o->L, -1, NULL)), NULL;
+  s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+  for (i = 0; s && choices[i]; i++)
+    if (strcmp(s, choices[i]) == 0) { lua_pop(L, 1); return choices[i]; }
+  luaL_buffinit(L, &b);
+  for (i = 0; choices[i]; i++) {
+    if (i) luaL_addstring(&b, ", ");
+    luaL_addstring(&b, choices[i]);
+  }
+  luaL_pushresult(&b);
+  luaL_tolstring(L, -2, NULL);   /* arguments' order of evaluation is unspecified */
+  luaL_error(L, "%s: option '%s' is %s; this build knows: %s", o->where, key,
+             lua_tostring(L, -1), lua_tostring(L, -2));
+  return NULL;
 }
 
 #define BIG ((lua_Integer)1 << 48)

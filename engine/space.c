@@ -87,18 +87,32 @@ int shP_write(sh_space *s, uint64_t addr, const void *buf, size_t n) {
   return SH_OK;
 }
 
+/* Word accesses inside one page skip the copy loop: they are most of the traffic. */
 uint64_t shP_get(sh_space *s, uint64_t addr, int width) {
-  uint8_t b[8];
-  uint64_t v = 0;
+  uint8_t tmp[8];
+  const uint8_t *b = tmp;
+  uint64_t v = 0, off = addr & (SH_PAGE_SIZE - 1);
   int i;
-  shP_read(s, addr, b, (size_t)width);
+  if (off + (uint64_t)width <= SH_PAGE_SIZE) {
+    sh_page *p = lookup(s, addr >> SH_PAGE_BITS);
+    if (p == NULL) return 0;
+    b = p->data + off;
+  } else {
+    shP_read(s, addr, tmp, (size_t)width);
+  }
   for (i = width - 1; i >= 0; i--) v = (v << 8) | b[i];
   return v;
 }
 
 int shP_put(sh_space *s, uint64_t addr, uint64_t v, int width) {
-  uint8_t b[8];
-  int i;
+  uint8_t tmp[8], *b = tmp;
+  uint64_t off = addr & (SH_PAGE_SIZE - 1);
+  int i, direct = off + (uint64_t)width <= SH_PAGE_SIZE;
+  if (direct) {
+    sh_page *p = touch(s, addr >> SH_PAGE_BITS);
+    if (p == NULL) return SH_ERR_NOMEM;
+    b = p->data + off;
+  }
   for (i = 0; i < width; i++) { b[i] = (uint8_t)v; v >>= 8; }
-  return shP_write(s, addr, b, (size_t)width);
+  return direct ? SH_OK : shP_write(s, addr, tmp, (size_t)width);
 }
