@@ -1,0 +1,49 @@
+/* lbind.h -- what the files of the Lua binding share: userdata types and helpers.
+** Private to bindings/; names are shL_ like lauxlib's luaL_. */
+#ifndef SH_LBIND_H
+#define SH_LBIND_H
+
+#include <lua.h>
+#include <lauxlib.h>
+#include "stackheap.h"
+
+#define SHL_MACHINE "stackheap.machine"
+#define SHL_FRAME "stackheap.frame"
+#define SHL_LAYOUT "stackheap.layout"
+
+typedef struct lmach {
+  sh_machine *m;
+  int raise;                   /* check = "raise": the first misuse is a Lua error */
+} lmach;
+
+typedef struct lframe {
+  uint64_t id;
+  const char *name;            /* interned by the machine, which this frame keeps alive */
+  lmach *lm;
+} lframe;
+
+typedef struct llayout {
+  sh_layout *l;
+} llayout;
+
+/* lcore.c */
+lmach *shL_tomach(lua_State *L, int i);
+int shL_fail(lua_State *L, lmach *lm);
+
+/* loptions.c: sh.machine{...} into a config; returns 1 for check = "raise" */
+int shL_machine_options(lua_State *L, int t, sh_config *c);
+
+/* lvalue.c: typed memory <-> Lua values; t is a stackheap.decl type table */
+sh_kind shL_kind_of(lua_State *L, int t);
+uint64_t shL_ufield(lua_State *L, int t, const char *key);
+void shL_push_scalar(lua_State *L, lmach *lm, uint64_t addr, sh_kind k, uint64_t size);
+void shL_store_scalar(lua_State *L, lmach *lm, uint64_t addr, sh_kind k, uint64_t size,
+                      int vi, const char *what, const char *type);
+void shL_push_typed(lua_State *L, lmach *lm, uint64_t addr, int t);
+void shL_store_typed(lua_State *L, lmach *lm, uint64_t addr, int t, int vi, const char *what);
+
+/* lframe.c: layouts, frames, and the machine's stack methods */
+extern const luaL_Reg shL_stack_methods[];
+void shL_open_frames(lua_State *L);
+
+#endif
