@@ -1,0 +1,40 @@
+# test_run_errors.sh — how `stackheap run` reports a bad scenario: status 2
+# for one it cannot read or compile, 1 for one that raises, with file:line.
+# shellcheck source=tests/cli/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+sh_run run nope.lua
+expect_status 2
+expect_eq err "stackheap: cannot open nope.lua: No such file or directory"
+expect_eq out ""
+
+sh_run run "$FIX/syntax_error.lua"
+expect_status 2
+expect_has err "stackheap: $FIX/syntax_error.lua:3: "
+expect_eq out ""
+
+sh_run run "$FIX/runtime_error.lua"
+expect_status 1
+expect_eq err "stackheap: $FIX/runtime_error.lua:5: table 7 is taken"
+expect_lacks err "stack traceback"
+# What the script printed comes first, even through a single pipe.
+expect_eq both $'seating the party\nstackheap: '"$FIX"'/runtime_error.lua:5: table 7 is taken'
+
+sh_run run --traceback "$FIX/runtime_error.lua"
+expect_status 1
+expect_has err "stackheap: $FIX/runtime_error.lua:5: table 7 is taken"
+expect_has err "stack traceback:"
+expect_has err "runtime_error.lua:8: in "
+expect_has err "runtime_error.lua:10: in main chunk"
+# Frames below the script (the CLI's own) are noise and are cut.
+expect_lacks err "xpcall"
+
+sh_run run "$FIX/error_object.lua" table
+expect_status 1
+expect_eq err "stackheap: (error object is a table value)"
+
+sh_run run "$FIX/error_object.lua" tostring
+expect_status 1
+expect_eq err "stackheap: a custom error"
+
+finish
