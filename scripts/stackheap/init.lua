@@ -176,11 +176,26 @@ function M.layout(text, opts)
            why = ty.why, fields = fields }
 end
 
+-- Every machine a script made, weakly, in the order made: the CLI reports
+-- what their checkers found when the script ends.
+local made = setmetatable({}, { __mode = "k" })
+local count = 0
+
 --- sh.machine{...}: see API.md section 1 for the options.
 function M.machine(opts)
   local ok, m = pcall(core.machine, opts)
   if not ok then error(m, 2) end
+  count = count + 1
+  made[m] = count
   return m
+end
+
+--- sh.machines() -> the machines still alive, oldest first.
+function M.machines()
+  local list = {}
+  for m in pairs(made) do list[#list + 1] = m end
+  table.sort(list, function(a, b) return made[a] < made[b] end)
+  return list
 end
 
 return M

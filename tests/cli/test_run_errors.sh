@@ -37,4 +37,11 @@ sh_run run "$FIX/error_object.lua" tostring
 expect_status 1
 expect_eq err "stackheap: a custom error"
 
+# Misuse a checker recorded fails the run, after the script's own output,
+# naming the machine, the kind and the block.
+sh_run run "$FIX/double_free.lua"
+expect_status 1
+expect_eq out "done"
+expect_eq err "$FIX/double_free.lua: machine 2: double_free: free: 0x1010 is not the start of a live block (freed at op 1)"
+
 finish

@@ -19,6 +19,23 @@ local function fail(text)
   io.stderr:write("stackheap: ", text, "\n")
 end
 
+-- What the checkers of the script's machines recorded, as diagnostics;
+-- true when there was anything. A script that never loaded stackheap, or
+-- closed its machines, has nothing to report.
+local function findings(script)
+  local sh = package.loaded["stackheap"]
+  if type(sh) ~= "table" or type(sh.machines) ~= "function" then return false end
+  local any = false
+  for i, m in ipairs(sh.machines()) do
+    local ok, errs = pcall(m.errors, m)
+    for _, e in ipairs(ok and errs or {}) do
+      any = true
+      io.stderr:write(("%s: machine %d: %s: %s\n"):format(script, i, e.kind, e.message))
+    end
+  end
+  return any
+end
+
 local function run(opts)
   -- loadfile, like lua5.4, skips a first line starting with '#', so
   -- scripts with a #! line (busted's, for one) run unchanged. Its message
@@ -55,9 +72,10 @@ local function run(opts)
   io.stdout:flush()
   if not ok then
     fail(msg)
+    findings(opts.script)
     return 1
   end
-  return 0
+  return findings(opts.script) and 1 or 0
 end
 
 return {
@@ -66,7 +84,8 @@ return {
   description = "Run a scenario script. Arguments after the script are passed to it "
     .. "untouched, as ... and as arg[1..n] (arg[0] is the script).\n"
     .. "Exit status: 0 when the script returns (or its os.exit status), 1 when it "
-    .. "raises an error, 2 when it cannot be read or does not compile.",
+    .. "raises an error or a machine's checker recorded misuse (each finding is "
+    .. "printed), 2 when it cannot be read or does not compile.",
   passthrough = "script",
   configure = function(parser)
     parser:argument("script", "The scenario, a Lua file.")
