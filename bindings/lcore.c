@@ -8,8 +8,19 @@
 
 /* ---- small helpers ---- */
 
+/* The machine metatable is also kept under this address: a light-userdata
+** key spares every method call the string lookup luaL_checkudata makes. */
+static const char machine_key = 0;
+
 lmach *shL_tomach(lua_State *L, int i) {
-  lmach *lm = luaL_checkudata(L, i, SHL_MACHINE);
+  lmach *lm = lua_touserdata(L, i);
+  int ok = lm != NULL && lua_getmetatable(L, i);
+  if (ok) {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &machine_key);
+    ok = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+  }
+  if (!ok) luaL_typeerror(L, i, SHL_MACHINE);
   if (lm->m == NULL) luaL_error(L, "the machine is closed");
   return lm;
 }
@@ -353,6 +364,8 @@ static int l_version(lua_State *L) {
 
 int luaopen_stackheap_core(lua_State *L) {
   luaL_newmetatable(L, SHL_MACHINE);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &machine_key);
   luaL_newlib(L, machine_methods);
   luaL_setfuncs(L, shL_stack_methods, 0);
   lua_setfield(L, -2, "__index");
