@@ -89,14 +89,13 @@ int shH_grow(sh_machine *m, uint64_t n, uint64_t *old) {
 }
 
 void shH_meta_load(sh_machine *m, uint64_t addr, int width) {
-  (void)addr; (void)width;     /* the cache model will price by address */
   m->c.meta_loads++;
-  shM_charge(m, SH_COST_META, m->cfg.cost.access);
+  shM_price(m, addr, (uint64_t)width, SH_COST_META, 0);
 }
 
 void shH_meta_store(sh_machine *m, uint64_t addr, uint64_t v, int width) {
   m->c.meta_stores++;
-  shM_charge(m, SH_COST_META, m->cfg.cost.access);
+  shM_price(m, addr, (uint64_t)width, SH_COST_META, 1);
   shP_put(&m->space, addr, v, width);
 }
 
@@ -260,7 +259,8 @@ int sh_realloc(sh_machine *m, uint64_t addr, uint64_t size, uint64_t *out) {
     /* The copy is the program's traffic, priced a word at a time. */
     uint8_t buf[4096];
     uint64_t done = 0;
-    shM_charge(m, SH_COST_ALLOC, m->cfg.cost.access * (shM_words(m, addr, keep) + shM_words(m, np, keep)));
+    shM_price_range(m, addr, keep, SH_COST_ALLOC, 0);
+    shM_price_range(m, np, keep, SH_COST_ALLOC, 1);
     while (done < keep) {
       size_t k = keep - done > sizeof buf ? sizeof buf : (size_t)(keep - done);
       shP_read(&m->space, addr + done, buf, k);

@@ -138,7 +138,10 @@ static inline void shM_charge(sh_machine *m, int cat, uint64_t cycles) {
 }
 /* A priced, region-checked access of n bytes: op names the operation in
 ** the message when the address is outside every region. */
-int shM_access(sh_machine *m, const char *op, uint64_t addr, uint64_t n, int cat);
+int shM_access(sh_machine *m, const char *op, uint64_t addr, uint64_t n, int cat, int write);
+/* Price one access (or a word-by-word copy) at its address, by category. */
+void shM_price(sh_machine *m, uint64_t addr, uint64_t n, int cat, int write);
+void shM_price_range(sh_machine *m, uint64_t addr, uint64_t n, int cat, int write);
 int shM_check(sh_machine *m, const char *op, uint64_t addr, uint64_t n);
 /* How many word-sized accesses a copy of n bytes at addr makes. */
 uint64_t shM_words(const sh_machine *m, uint64_t addr, uint64_t n);

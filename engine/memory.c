@@ -26,9 +26,24 @@ int shM_check(sh_machine *m, const char *op, uint64_t addr, uint64_t n) {
                  op, (unsigned long long)addr, (unsigned long long)n, where(m, addr));
 }
 
-int shM_access(sh_machine *m, const char *op, uint64_t addr, uint64_t n, int cat) {
+/* Every access the machine makes is priced here, with its address: the one
+** place a memory hierarchy plugs in.  Until it does, an access costs
+** cost.access cycles whatever its address. */
+void shM_price(sh_machine *m, uint64_t addr, uint64_t n, int cat, int write) {
+  (void)addr; (void)n; (void)write;
+  m->c.cost[cat] += m->cfg.cost.access;
+}
+
+/* A copy of n bytes: one access per word it touches. */
+void shM_price_range(sh_machine *m, uint64_t addr, uint64_t n, int cat, int write) {
+  uint64_t w = (uint64_t)m->cfg.word, end = addr + n, a;
+  for (a = addr; a < end; a = (a / w + 1) * w)
+    shM_price(m, a, (a / w + 1) * w < end ? (a / w + 1) * w - a : end - a, cat, write);
+}
+
+int shM_access(sh_machine *m, const char *op, uint64_t addr, uint64_t n, int cat, int write) {
   int rc = shM_check(m, op, addr, n);
-  if (rc == SH_OK) m->c.cost[cat] += m->cfg.cost.access;
+  if (rc == SH_OK) shM_price(m, addr, n, cat, write);
   return rc;
 }
 
@@ -40,7 +55,7 @@ static int width_ok(sh_machine *m, const char *op, int width) {
 int sh_load(sh_machine *m, uint64_t addr, int width, uint64_t *v) {
   int rc;
   if ((rc = width_ok(m, "load", width)) != SH_OK) return rc;
-  if ((rc = shM_access(m, "load", addr, (uint64_t)width, SH_COST_MEMORY)) != SH_OK)
+  if ((rc = shM_access(m, "load", addr, (uint64_t)width, SH_COST_MEMORY, 0)) != SH_OK)
     return rc;
   m->ops++;
   m->c.loads++;
@@ -51,7 +66,7 @@ int sh_load(sh_machine *m, uint64_t addr, int width, uint64_t *v) {
 int sh_store(sh_machine *m, uint64_t addr, uint64_t v, int width) {
   int rc;
   if ((rc = width_ok(m, "store", width)) != SH_OK) return rc;
-  if ((rc = shM_access(m, "store", addr, (uint64_t)width, SH_COST_MEMORY)) != SH_OK)
+  if ((rc = shM_access(m, "store", addr, (uint64_t)width, SH_COST_MEMORY, 1)) != SH_OK)
     return rc;
   m->ops++;
   m->c.stores++;
@@ -70,7 +85,7 @@ uint64_t shM_words(const sh_machine *m, uint64_t addr, uint64_t n) {
 int sh_read(sh_machine *m, uint64_t addr, void *buf, size_t n) {
   int rc;
   if ((rc = shM_check(m, "read", addr, n)) != SH_OK) return rc;
-  m->c.cost[SH_COST_MEMORY] += m->cfg.cost.access * shM_words(m, addr, n);
+  shM_price_range(m, addr, n, SH_COST_MEMORY, 0);
   m->ops++;
   m->c.loads += shM_words(m, addr, n);
   return shP_read(&m->space, addr, buf, n);
@@ -79,7 +94,7 @@ int sh_read(sh_machine *m, uint64_t addr, void *buf, size_t n) {
 int sh_write(sh_machine *m, uint64_t addr, const void *buf, size_t n) {
   int rc;
   if ((rc = shM_check(m, "write", addr, n)) != SH_OK) return rc;
-  m->c.cost[SH_COST_MEMORY] += m->cfg.cost.access * shM_words(m, addr, n);
+  shM_price_range(m, addr, n, SH_COST_MEMORY, 1);
   m->ops++;
   m->c.stores += shM_words(m, addr, n);
   if (shP_write(&m->space, addr, buf, n) != SH_OK)
@@ -89,4 +104,8 @@ int sh_write(sh_machine *m, uint64_t addr, const void *buf, size_t n) {
 
 void sh_peek(sh_machine *m, uint64_t addr, void *buf, size_t n) {
   shP_read(&m->space, addr, buf, n);
+}
+
+void sh_poke(sh_machine *m, uint64_t addr, const void *buf, size_t n) {
+  shP_write(&m->space, addr, buf, n);
 }

@@ -163,7 +163,9 @@ int sh_call(sh_machine *m, const char *name, const sh_layout *l, uint64_t *id) {
   m->ops++;
   m->c.pushes++;
   m->c.stores += 2;
-  shM_charge(m, SH_COST_STACK, m->cfg.cost.push + 2u * m->cfg.cost.access);
+  shM_charge(m, SH_COST_STACK, m->cfg.cost.push);
+  shM_price(m, fp + w, w, SH_COST_STACK, 1);
+  shM_price(m, fp, w, SH_COST_STACK, 1);
   if (s->depth > m->c.peak_depth) m->c.peak_depth = s->depth;
   if (m->cfg.stack_top - sp > m->c.peak_bytes) m->c.peak_bytes = m->cfg.stack_top - sp;
   if (id) *id = f->id;
@@ -172,12 +174,15 @@ int sh_call(sh_machine *m, const char *name, const sh_layout *l, uint64_t *id) {
 
 int sh_ret(sh_machine *m) {
   sh_stack *s = &m->stack;
+  uint64_t w = (uint64_t)m->cfg.word, fp;
   if (s->depth == 0) return shM_err(m, SH_ERR_STACK, "ret: the stack is empty");
-  s->depth--;
+  fp = s->frames[--s->depth].fp;
   m->ops++;
   m->c.pops++;
   m->c.loads += 2;
-  shM_charge(m, SH_COST_STACK, m->cfg.cost.pop + 2u * m->cfg.cost.access);
+  shM_charge(m, SH_COST_STACK, m->cfg.cost.pop);
+  shM_price(m, fp, w, SH_COST_STACK, 0);       /* the caller's fp, then the return address */
+  shM_price(m, fp + w, w, SH_COST_STACK, 0);
   return SH_OK;
 }
 

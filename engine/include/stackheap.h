@@ -170,6 +170,9 @@ int sh_write(sh_machine *m, uint64_t addr, const void *buf, size_t n);
 /* For observers (reports, debuggers): read without pricing, counting or
 ** region checks; unbacked memory reads as zero. */
 void sh_peek(sh_machine *m, uint64_t addr, void *buf, size_t n);
+/* The same for writing: a harness filling or checking payloads (a replay's
+** integrity check) without it counting as the program's traffic. */
+void sh_poke(sh_machine *m, uint64_t addr, const void *buf, size_t n);
 
 /* ---- measurement -------------------------------------------------- */
 
