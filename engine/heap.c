@@ -8,6 +8,11 @@
 
 static const sh_policy_ops *const policies[] = { &shF_first_fit };
 
+const char *sh_policy_name(int i) {
+  if (i < 0 || (size_t)i >= sizeof policies / sizeof policies[0]) return NULL;
+  return policies[i]->name;
+}
+
 static int pow2(uint64_t x) { return x && (x & (x - 1)) == 0; }
 
 static int resolve(sh_machine *m, const sh_heap_config *in, sh_heap_config *c) {

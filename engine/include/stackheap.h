@@ -76,6 +76,9 @@ const char *sh_version(void);
 
 /* ---- the machine -------------------------------------------------- */
 
+/* The built-in heap policies' names, i = 0, 1, ...; NULL past the last. */
+const char *sh_policy_name(int i);
+
 /* NULL config means every default.  On failure *out may still hold a
 ** machine whose sh_errmsg explains why; pass it to sh_close. */
 int sh_open(sh_machine **out, const sh_config *c);
