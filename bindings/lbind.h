@@ -42,6 +42,16 @@ void shL_store_scalar(lua_State *L, lmach *lm, uint64_t addr, sh_kind k, uint64_
 void shL_push_typed(lua_State *L, lmach *lm, uint64_t addr, int t);
 void shL_store_typed(lua_State *L, lmach *lm, uint64_t addr, int t, int vi, const char *what);
 
+/* lcache.c: the `cache` option (value at idx), stats().cache and
+** stats().access_cycles into the table on top, m:sweep/m:chase, core.cache_trace */
+void shL_cache_options(lua_State *L, int idx, sh_cache_config *c);
+void shL_stats_cache(lua_State *L, lmach *lm, const sh_stats *s);
+extern const luaL_Reg shL_cache_methods[];
+void shL_open_cache(lua_State *L);
+
+/* ltrace.c: core.trace_open, core.trace_writer, core.replay and host facts */
+void shL_open_trace(lua_State *L);
+
 /* lframe.c: layouts, frames, and the machine's stack methods */
 extern const luaL_Reg shL_stack_methods[];
 void shL_open_frames(lua_State *L);

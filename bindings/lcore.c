@@ -310,8 +310,7 @@ static int l_stats(lua_State *L) {
          ? ratio(s.heap.peak_heap_bytes, s.heap.peak_live_bytes) - 1.0 : 0.0);
   lua_setfield(L, -2, "frag");
   lua_setfield(L, -2, "heap");
-  lua_newtable(L);               /* filled by the cache model when it exists */
-  lua_setfield(L, -2, "cache");
+  shL_stats_cache(L, lm, &s);
   return 1;
 }
 
@@ -368,6 +367,7 @@ int luaopen_stackheap_core(lua_State *L) {
   lua_rawsetp(L, LUA_REGISTRYINDEX, &machine_key);
   luaL_newlib(L, machine_methods);
   luaL_setfuncs(L, shL_stack_methods, 0);
+  luaL_setfuncs(L, shL_cache_methods, 0);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, l_gc); lua_setfield(L, -2, "__gc");
   lua_pushcfunction(L, l_gc); lua_setfield(L, -2, "__close");
@@ -378,6 +378,7 @@ int luaopen_stackheap_core(lua_State *L) {
   lua_createtable(L, 0, 4);
   lua_pushcfunction(L, l_machine); lua_setfield(L, -2, "machine");
   lua_pushcfunction(L, l_version); lua_setfield(L, -2, "version");
+  shL_open_cache(L);
   luaL_getmetatable(L, SHL_MACHINE);
   lua_getfield(L, -1, "__index");
   lua_setfield(L, -3, "machine_methods");      /* init.lua adds its methods here */

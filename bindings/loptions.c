@@ -149,12 +149,10 @@ int shL_machine_options(lua_State *L, int t, sh_config *c) {
                     luaL_tolstring(L, -1, NULL));
     lua_pop(L, 1);
   }
-  /* The cache model is a later issue: until it exists every access costs
-  ** cost.access; the option is accepted so scenarios written for it run. */
+  /* "default" (also when absent), a table (API.md section 4), or false for
+  ** the flat model where every access costs cost.access. */
   if (opt_present(&o, "cache")) {
-    if (!lua_istable(L, -1) && !lua_isboolean(L, -1) &&
-        !(lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "default") == 0))
-      luaL_error(L, "machine: option 'cache' must be \"default\", a table or false");
+    shL_cache_options(L, -1, &c->cache);
     lua_pop(L, 1);
   }
   if ((s = subtable(L, t, "stack")) != 0) {

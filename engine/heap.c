@@ -104,12 +104,14 @@ void shH_meta_store(sh_machine *m, uint64_t addr, uint64_t v, int width) {
   shP_put(&m->space, addr, v, width);
 }
 
-/* Examining a block is a compare (an instruction) and a read of its header. */
+/* Examining a block is a compare (an instruction) and a read of its header.
+** The headers' addresses are not known here (the search that stands in for
+** the walk is logarithmic), so the reads are priced as first-level hits. */
 void shH_step(sh_machine *m, uint64_t n) {
   m->c.searched += n;
   m->c.meta_loads += n;
   shM_charge(m, SH_COST_ALLOC, n * m->cfg.cost.step);
-  shM_charge(m, SH_COST_META, n * m->cfg.cost.access);
+  shM_price_hits(m, n, SH_COST_META);
 }
 
 void shM_heap_changed(sh_machine *m) {

@@ -111,6 +111,7 @@ int shC_misuse(sh_machine *m, sh_error_kind k, uint64_t addr, int code,
 /* ---- machine.c ---- */
 typedef struct sh_counts {
   uint64_t cost[SH_COST_N];
+  uint64_t lat[SH_COST_N];     /* the part of cost[] that accesses' latencies make up */
   uint64_t loads, stores;
   uint64_t pushes, pops, peak_bytes;
   int peak_depth;
@@ -127,6 +128,7 @@ struct sh_machine {
   sh_heap heap;
   sh_counts c;
   sh_reports reports;
+  sh_cache *cache;             /* NULL: the flat model, every access cost.access */
   uint64_t ops;                /* operations so far: the "op N" of messages */
   char msg[256];
 };
@@ -142,6 +144,8 @@ int shM_access(sh_machine *m, const char *op, uint64_t addr, uint64_t n, int cat
 /* Price one access (or a word-by-word copy) at its address, by category. */
 void shM_price(sh_machine *m, uint64_t addr, uint64_t n, int cat, int write);
 void shM_price_range(sh_machine *m, uint64_t addr, uint64_t n, int cat, int write);
+/* n accesses whose addresses are not modelled, priced as first-level hits. */
+void shM_price_hits(sh_machine *m, uint64_t n, int cat);
 int shM_check(sh_machine *m, const char *op, uint64_t addr, uint64_t n);
 /* How many word-sized accesses a copy of n bytes at addr makes. */
 uint64_t shM_words(const sh_machine *m, uint64_t addr, uint64_t n);

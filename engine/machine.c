@@ -25,6 +25,7 @@ void sh_config_init(sh_config *c) {
   c->cost.alloc = 20;     /* call, prologue, size-class arithmetic, return */
   c->cost.free = 10;
   c->cost.step = 2;       /* compare a size, follow a link */
+  sh_cache_config_default(&c->cache);
   c->seed = 1;
 }
 
@@ -43,6 +44,10 @@ const char *sh_errmsg(const sh_machine *m) {
 
 int sh_word(const sh_machine *m) {
   return m->cfg.word;
+}
+
+sh_cache *sh_machine_cache(sh_machine *m) {
+  return m->cache;
 }
 
 uint64_t sh_opcount(const sh_machine *m) {
@@ -77,6 +82,9 @@ int sh_open(sh_machine **out, const sh_config *c) {
   shS_init(&m->stack);
   m->stack.limit_lo = c->stack_top - c->stack_size;
   if ((rc = checkconfig(m, c)) != SH_OK) return rc;
+  if (c->cache.enabled &&
+      (rc = sh_cache_open(&m->cache, &c->cache, c->seed, m->msg, sizeof m->msg)) != SH_OK)
+    return rc;
   if ((rc = shH_init(m, &c->heap)) != SH_OK) return rc;
   if (m->heap.brk > m->stack.limit_lo ||
       m->heap.cfg.base + m->heap.cfg.max > m->stack.limit_lo)
@@ -96,5 +104,6 @@ void sh_close(sh_machine *m) {
   shS_free(&m->stack);
   shP_free(&m->space);
   shC_free(&m->reports);
+  sh_cache_close(m->cache);
   free(m);
 }

@@ -26,12 +26,21 @@ int shM_check(sh_machine *m, const char *op, uint64_t addr, uint64_t n) {
                  op, (unsigned long long)addr, (unsigned long long)n, where(m, addr));
 }
 
-/* Every access the machine makes is priced here, with its address: the one
-** place a memory hierarchy plugs in.  Until it does, an access costs
-** cost.access cycles whatever its address. */
+/* Every access the machine makes is priced here, with its address: the
+** cache hierarchy says which level served it and what that took.  With the
+** cache disabled an access costs cost.access cycles whatever its address. */
 void shM_price(sh_machine *m, uint64_t addr, uint64_t n, int cat, int write) {
-  (void)addr; (void)n; (void)write;
-  m->c.cost[cat] += m->cfg.cost.access;
+  uint64_t cy = m->cache
+    ? sh_cache_access(m->cache, addr, (uint32_t)(n > 4096 ? 4096 : n), write ? SH_WRITE : SH_READ, cat)
+    : m->cfg.cost.access;
+  m->c.cost[cat] += cy;
+  m->c.lat[cat] += cy;
+}
+
+void shM_price_hits(sh_machine *m, uint64_t n, int cat) {
+  uint64_t cy = m->cache ? sh_cache_assume_hits(m->cache, n, cat) : n * m->cfg.cost.access;
+  m->c.cost[cat] += cy;
+  m->c.lat[cat] += cy;
 }
 
 /* A copy of n bytes: one access per word it touches. */

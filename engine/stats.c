@@ -15,6 +15,7 @@ void sh_stats_get(sh_machine *m, sh_stats *out) {
   memset(out, 0, sizeof *out);
   for (i = 0; i < SH_COST_N; i++) {
     out->cost[i] = c->cost[i];
+    out->access_cycles[i] = c->lat[i];
     out->cycles += c->cost[i];
   }
   out->loads = c->loads;
@@ -50,6 +51,7 @@ void sh_stats_reset(sh_machine *m) {
   sh_counts *c = &m->c;
   uint64_t live = c->live_bytes, blocks = c->live_blocks, used = c->used_block_bytes;
   memset(c, 0, sizeof *c);
+  if (m->cache) sh_cache_reset_stats(m->cache);
   c->live_bytes = c->peak_live_bytes = c->live_at_peak_heap = live;
   c->live_blocks = blocks;
   c->used_block_bytes = used;

@@ -59,12 +59,51 @@ typedef struct sh_cost_config {
   uint32_t step;        /* examining one block while searching */
 } sh_cost_config;
 
+/* ---- cache hierarchy configuration (API.md section 4; cache.c) ---- */
+
+#define SH_CACHE_MAX_LEVELS 8
+
+typedef enum sh_replace { SH_REPLACE_LRU, SH_REPLACE_FIFO, SH_REPLACE_RANDOM } sh_replace;
+
+typedef enum sh_write_policy {
+  SH_WRITE_BACK,        /* a store marks the line dirty; dirty victims go to the next level */
+  SH_WRITE_THROUGH,     /* a store goes on down to memory; no line is ever dirty */
+  SH_WRITE_NONE         /* stores behave as loads, no dirty state (cachegrind's model) */
+} sh_write_policy;
+
+/* What a level holds: both, or one side of a split first level. */
+typedef enum sh_level_kind { SH_LEVEL_UNIFIED, SH_LEVEL_INSTR, SH_LEVEL_DATA } sh_level_kind;
+
+typedef struct sh_cache_level {
+  char name[16];        /* "L1", "I1", ...; stats are reported under it */
+  uint64_t size;        /* bytes: line * ways * sets */
+  uint32_t ways;        /* 1 = direct mapped, size/line = fully associative */
+  uint32_t line;        /* bytes, a power of two */
+  uint32_t latency;     /* cycles of an access this level serves */
+  sh_replace replace;
+  sh_level_kind kind;
+} sh_cache_level;
+
+typedef struct sh_cache_config {
+  int enabled;          /* 0: no cache, every access costs cost.access */
+  int nlevels;          /* levels[0] is nearest the processor */
+  sh_cache_level levels[SH_CACHE_MAX_LEVELS];
+  uint32_t memory;      /* cycles of an access main memory serves */
+  sh_write_policy write;
+  int allocate;         /* write-allocate: a store that misses brings the line in */
+} sh_cache_config;
+
+/* "default": 32 KiB 8-way L1 (4 cycles), 1 MiB 16-way L2 (14), 64-byte
+** lines, LRU, memory 200, write-back, write-allocate. */
+void sh_cache_config_default(sh_cache_config *c);
+
 typedef struct sh_config {
   int word;             /* pointer size: 4 or 8 (default 8) */
   uint64_t stack_size;  /* stack limit in bytes (default 8 MiB) */
   uint64_t stack_top;   /* one past the highest stack byte (default 0x7fff0000) */
   sh_heap_config heap;
   sh_cost_config cost;
+  sh_cache_config cache;  /* enabled with the default hierarchy by sh_config_init */
   int check;            /* 0: misuse is an error code; 1: record it and go on */
   uint64_t seed;
 } sh_config;
@@ -184,6 +223,7 @@ enum { SH_COST_STACK, SH_COST_MEMORY, SH_COST_ALLOC, SH_COST_META, SH_COST_N };
 typedef struct sh_stats {
   uint64_t cycles;
   uint64_t cost[SH_COST_N];   /* cycles by category; they sum to cycles */
+  uint64_t access_cycles[SH_COST_N];  /* the part of cost[] that memory accesses took */
   uint64_t loads, stores;     /* program accesses (not allocator metadata) */
   struct {
     uint64_t pushes, pops, peak_bytes;
@@ -221,6 +261,83 @@ typedef struct sh_report {
 int sh_report_count(const sh_machine *m);
 int sh_report_get(const sh_machine *m, int i, sh_report *out);
 const char *sh_error_kind_name(sh_error_kind k);
+
+/* ---- cache hierarchy (cache.c, cache_trace.c) ---------------------- */
+
+/* A hierarchy on its own, for hosts that price their own accesses; a
+** machine owns one (sh_machine_cache) unless its config disabled it. */
+typedef struct sh_cache sh_cache;
+
+typedef enum sh_access_kind { SH_READ, SH_WRITE, SH_FETCH, SH_ACCESS_KINDS } sh_access_kind;
+
+/* err (errlen bytes) receives the reason when the config is refused. */
+int sh_cache_open(sh_cache **out, const sh_cache_config *c, uint64_t seed,
+                  char *err, size_t errlen);
+void sh_cache_close(sh_cache *c);
+/* One access of size bytes; cat is an SH_COST_* category for the
+** statistics.  Returns the latency of the level that served it. */
+uint32_t sh_cache_access(sh_cache *c, uint64_t addr, uint32_t size, sh_access_kind k, int cat);
+/* count accesses at addr, addr+stride, ...; returns their summed latency. */
+uint64_t sh_cache_sweep(sh_cache *c, uint64_t addr, uint64_t count, int64_t stride,
+                        uint32_t width, sh_access_kind k, int cat);
+/* n accesses assumed to hit the first data level (for charges without an
+** address, like the headers a logarithmic search stands in for). */
+uint64_t sh_cache_assume_hits(sh_cache *c, uint64_t n, int cat);
+void sh_cache_invalidate(sh_cache *c);   /* empty every level (dirty lines are dropped) */
+void sh_cache_reset_stats(sh_cache *c);
+
+typedef struct sh_cache_stats {
+  const char *name;
+  uint32_t latency;
+  uint64_t accesses, hits, misses, evictions, writebacks;
+  uint64_t kind_accesses[SH_ACCESS_KINDS], kind_misses[SH_ACCESS_KINDS];
+  uint64_t cat_accesses[SH_COST_N], cat_misses[SH_COST_N];
+} sh_cache_stats;
+
+int sh_cache_levels(const sh_cache *c);
+/* level == sh_cache_levels(c) is main memory: accesses are the reads and
+** writes that reached it, all of them "hits". */
+int sh_cache_stats_get(const sh_cache *c, int level, sh_cache_stats *out);
+/* The machine's hierarchy, or NULL when its config disabled the cache. */
+sh_cache *sh_machine_cache(sh_machine *m);
+
+/* ---- batch accesses (batch.c): many program accesses in one call ---- */
+
+/* count loads (or stores of `value` when store != 0) of width bytes at
+** addr + i*stride; *sum gets the loaded values' sum (mod 2^64).  The whole
+** span is checked first: a bad one performs nothing. */
+int sh_sweep(sh_machine *m, uint64_t addr, uint64_t count, int64_t stride, int width,
+             int store, uint64_t value, uint64_t *sum);
+/* Follow a linked list: at each node load a word-sized next pointer at
+** node + next_off, and (when width != 0) a value of width bytes at node +
+** val_off first.  Stops at a null pointer or after count nodes. */
+int sh_chase(sh_machine *m, uint64_t addr, int64_t next_off, uint64_t count,
+             int64_t val_off, int width, uint64_t *sum, uint64_t *visited, uint64_t *last);
+
+/* ---- address traces (cache_trace.c): lackey and Dinero din ---------- */
+
+typedef enum sh_atrace_format { SH_ATRACE_LACKEY, SH_ATRACE_DIN } sh_atrace_format;
+
+typedef struct sh_atrace_opts {
+  sh_atrace_format format;
+  uint32_t clamp;       /* nonzero: access sizes above it are cut to it (cachegrind) */
+  int csim;             /* the cache lab's rules: sizes ignored, M = load + store,
+                        ** I lines skipped; counts into hits/misses/evictions */
+  /* Called per access in csim mode with its verdicts ("L 10,1 miss hit"). */
+  void (*verbose)(void *ud, const char *line);
+  void *ud;
+} sh_atrace_opts;
+
+typedef struct sh_atrace_result {
+  uint64_t lines, accesses;
+  uint64_t cycles;                      /* the accesses' latencies, summed */
+  uint64_t hits, misses, evictions;     /* csim mode */
+  char error[320];                      /* "FILE:LINE: what is wrong" */
+} sh_atrace_result;
+
+/* Streams the file through the hierarchy.  SH_ERR_ARG for bad input (the
+** message names the file and line), SH_ERR_NOMEM, or SH_OK. */
+int sh_cache_trace(sh_cache *c, const char *path, const sh_atrace_opts *o, sh_atrace_result *r);
 
 #ifdef __cplusplus
 }

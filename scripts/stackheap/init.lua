@@ -74,6 +74,52 @@ function methods:measure(fn, ...)
   return diff(self:stats(), before), table.unpack(res, 1, res.n)
 end
 
+local CATEGORIES = { "stack", "memory", "alloc", "meta" }
+
+--- m:cost_table() -> where the cycles went: a row per cost category with
+--- its cycles split into instructions and memory accesses, and (with a
+--- cache) how many of its accesses each level served.  tostring() of the
+--- result is a printable table.
+function methods:cost_table()
+  local s = self:stats()
+  local levels = s.cache.levels or {}
+  local rows, total = {}, { category = "total", cycles = 0, instructions = 0, access_cycles = 0,
+                            accesses = 0, served = {} }
+  for _, k in ipairs(CATEGORIES) do
+    local r = { category = k, cycles = s.cost[k], access_cycles = s.access_cycles[k], served = {} }
+    r.instructions = r.cycles - r.access_cycles
+    r.accesses = 0
+    for i, name in ipairs(levels) do
+      local by = s.cache[name].by[k]
+      if by.accesses > r.accesses then r.accesses = by.accesses end
+      r.served[name] = by.hits
+      if i == #levels then r.served.memory = by.misses end
+    end
+    for _, f in ipairs{ "cycles", "instructions", "access_cycles", "accesses" } do
+      total[f] = total[f] + r[f]
+    end
+    for name, n in pairs(r.served) do total.served[name] = (total.served[name] or 0) + n end
+    rows[#rows + 1] = r
+  end
+  rows[#rows + 1] = total
+  return setmetatable(rows, { __tostring = function(t)
+    local fmt = require "stackheap.format"
+    local heads = { "category", "cycles", "instructions", "access cycles" }
+    local cols = #levels > 0 and { "accesses" } or {}
+    for _, name in ipairs(levels) do cols[#cols + 1] = name end
+    if #levels > 0 then cols[#cols + 1] = "memory" end
+    local grid = {}
+    for _, r in ipairs(t) do
+      local line = { r.category, r.cycles, r.instructions, r.access_cycles }
+      for i, c in ipairs(cols) do line[4 + i] = i == 1 and r.accesses or r.served[c] end
+      grid[#grid + 1] = line
+    end
+    for i, c in ipairs(cols) do heads[4 + i] = i == 1 and c or c .. " hits" end
+    if #levels > 0 then heads[#heads] = "from memory" end
+    return fmt.table(grid, { headers = heads })
+  end })
+end
+
 -- Slot values as an observer sees them: decoded from peeked bytes, so a
 -- snapshot costs the machine nothing and never disturbs its statistics.
 local scalar_fmt = {

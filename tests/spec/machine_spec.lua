@@ -354,7 +354,7 @@ describe("stats", function()
   end)
 
   it("counts and prices what happens", function()
-    local m = sh.machine()
+    local m = sh.machine{ cache = false }     -- the flat model: every access costs the same
     local cost = m:measure(function()
       local f = m:call("f", "x: i64")
       f.x = 1
