@@ -6,7 +6,10 @@
 
 #define U(x) ((unsigned long long)(x))
 
-static const sh_policy_ops *const policies[] = { &shF_first_fit };
+static const sh_policy_ops *const policies[] = {
+  &shF_first_fit, &shF_next_fit, &shF_best_fit, &shF_worst_fit, &shF_segregated,
+  &shF_buddy, &shF_tlsf, &shF_bump, &shF_csapp_implicit
+};
 
 const char *sh_policy_name(int i) {
   if (i < 0 || (size_t)i >= sizeof policies / sizeof policies[0]) return NULL;
@@ -15,9 +18,18 @@ const char *sh_policy_name(int i) {
 
 static int pow2(uint64_t x) { return x && (x & (x - 1)) == 0; }
 
+int shH_log2(uint64_t x) {
+  int k = 0;
+  if (!pow2(x)) return -1;
+  while (x > 1) { x >>= 1; k++; }
+  return k;
+}
+
 static int resolve(sh_machine *m, const sh_heap_config *in, sh_heap_config *c) {
   uint64_t w = (uint64_t)m->cfg.word;
+  int rc;
   *c = *in;
+  if (m->heap.ops->defaults && (rc = m->heap.ops->defaults(m, c)) != SH_OK) return rc;
   if (c->base == 0) c->base = 0x1000;
   if (c->size == 0 && in->size == 0) c->size = 4096;
   if (c->max == 0) c->max = (uint64_t)1 << 30;
@@ -57,14 +69,19 @@ int shH_init(sh_machine *m, const sh_heap_config *in) {
   int rc;
   shT_init(&h->live);
   shT_init(&h->freed);
-  if ((rc = resolve(m, in, &h->cfg)) != SH_OK) return rc;
   for (i = 0; i < sizeof policies / sizeof policies[0]; i++)
     if (strcmp(policies[i]->name, name) == 0) h->ops = policies[i];
   if (h->ops == NULL)
-    return shM_err(m, SH_ERR_ARG, "heap: unknown policy '%s' (known: first_fit)", name);
+    return shM_err(m, SH_ERR_ARG, "heap: unknown policy '%s' (known: first_fit, next_fit, "
+                   "best_fit, worst_fit, segregated, buddy, tlsf, bump, csapp_implicit)", name);
+  if ((rc = resolve(m, in, &h->cfg)) != SH_OK) { h->ops = NULL; return rc; }
   h->brk = h->cfg.base + h->cfg.size;
   m->c.peak_heap_bytes = h->cfg.size;
-  if ((rc = h->ops->init(m, &h->state)) != SH_OK) { h->ops = NULL; return rc; }
+  if ((rc = h->ops->init(m, &h->state)) != SH_OK) {
+    h->ops->destroy(h->state);
+    h->ops = NULL;
+    return rc;
+  }
   return SH_OK;
 }
 
@@ -74,6 +91,10 @@ void shH_free(sh_machine *m) {
   h->ops = NULL;
   shT_free(&h->live);
   shT_free(&h->freed);
+}
+
+uint64_t shH_live_before(const sh_machine *m, uint64_t addr) {
+  return shT_rank2(&m->heap.live, addr, 0);
 }
 
 uint64_t shH_brk(const sh_machine *m) {
@@ -235,7 +256,7 @@ int sh_free(sh_machine *m, uint64_t addr) {
 
 int sh_realloc(sh_machine *m, uint64_t addr, uint64_t size, uint64_t *out) {
   sh_heap *h = &m->heap;
-  uint64_t op = m->ops++, np, keep;
+  uint64_t op = m->ops++, np, keep, nbs;
   uint32_t x;
   shT_node old;
   int rc = SH_OK;
@@ -251,10 +272,15 @@ int sh_realloc(sh_machine *m, uint64_t addr, uint64_t size, uint64_t *out) {
     return rc;
   }
   old = h->live.n[x];
-  if (old.key + old.size - old.a >= size + (uint64_t)h->cfg.footer) {
-    /* It still fits: a shrink, or growth into slack the block already had. */
-    m->c.live_bytes = m->c.live_bytes - old.b + size;
-    h->live.n[x].b = size;
+  if (h->ops->resize &&
+      h->ops->resize(m, h->state, old.key, old.size, old.a, size, &nbs) == SH_OK) {
+    /* in place: the record changes extent, and is checked like a new answer */
+    shT_remove(&h->live, old.key);
+    m->c.live_bytes -= old.b;
+    m->c.live_blocks--;
+    m->c.used_block_bytes -= old.size;
+    if ((rc = verify(m, size, 1, old.a, old.key, nbs)) != SH_OK) return rc;
+    if ((rc = record(m, size, old.a, old.key, nbs)) != SH_OK) return rc;
     shM_heap_changed(m);
     m->c.reallocs++;
     *out = addr;
@@ -314,16 +340,49 @@ static int byaddr(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* Used blocks come from the driver's record, free ones from the policy, each
+** in address order (sorted here if a policy walks its lists otherwise);
+** merging the two is linear. */
 int sh_blocks(sh_machine *m, sh_block_fn fn, void *ud) {
-  collect c = { NULL, 0, 0, 0 };
-  size_t i;
-  int rc = SH_OK;
-  shT_walk(&m->heap.live, add_used, &c);
-  if (m->heap.ops->walk_free) m->heap.ops->walk_free(m->heap.state, add_free, &c);
-  if (c.oom) { free(c.v); return shM_err(m, SH_ERR_NOMEM, "blocks: out of host memory"); }
-  qsort(c.v, c.n, sizeof *c.v, byaddr);
-  for (i = 0; i < c.n; i++)
-    if (fn(ud, &c.v[i]) != 0) break;
-  free(c.v);
-  return rc;
+  collect used = { NULL, 0, 0, 0 }, fr = { NULL, 0, 0, 0 };
+  size_t i = 0, j = 0, k;
+  shT_walk(&m->heap.live, add_used, &used);
+  if (m->heap.ops->walk_free) m->heap.ops->walk_free(m, m->heap.state, add_free, &fr);
+  if (used.oom || fr.oom) {
+    free(used.v);
+    free(fr.v);
+    return shM_err(m, SH_ERR_NOMEM, "blocks: out of host memory");
+  }
+  for (k = 1; k < fr.n; k++)
+    if (fr.v[k].addr < fr.v[k - 1].addr) { qsort(fr.v, fr.n, sizeof *fr.v, byaddr); break; }
+  while (i < used.n || j < fr.n) {
+    const sh_block *b = j >= fr.n || (i < used.n && used.v[i].addr < fr.v[j].addr)
+                        ? &used.v[i++] : &fr.v[j++];
+    if (fn(ud, b) != 0) break;
+  }
+  free(used.v);
+  free(fr.v);
+  return SH_OK;
+}
+
+/* Every live block becomes freed history, then the policy forgets them all. */
+static int forget(void *ud, const shT_node *x) {
+  sh_machine *m = ud;
+  shT_remove(&m->heap.freed, x->a);
+  return shT_insert(&m->heap.freed, x->a, 0, m->ops, 0) == SHT_NIL;
+}
+
+int sh_heap_reset(sh_machine *m) {
+  sh_heap *h = &m->heap;
+  int rc;
+  if (h->ops->reset == NULL)
+    return shM_err(m, SH_ERR_ARG, "reset: policy '%s' cannot free everything at once "
+                   "(only bump can)", h->ops->name);
+  if (shT_walk(&h->live, forget, m) != 0) return shM_err(m, SH_ERR_NOMEM, "reset: out of host memory");
+  if ((rc = h->ops->reset(m, h->state)) != SH_OK) return rc;
+  m->c.frees += m->c.live_blocks;
+  m->c.live_bytes = m->c.live_blocks = m->c.used_block_bytes = 0;
+  shT_free(&h->live);
+  m->ops++;
+  return SH_OK;
 }

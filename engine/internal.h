@@ -63,15 +63,26 @@ typedef struct sh_heap sh_heap;
 
 typedef struct sh_policy_ops {
   const char *name;
+  /* Fill the policy's own defaults into the fields the user left unset
+  ** (0 or -1) and refuse what it cannot honour; runs before the generic
+  ** defaults. NULL when the generic ones suit. */
+  int (*defaults)(sh_machine *m, sh_heap_config *c);
   int (*init)(sh_machine *m, void **state);
   /* Find room for `size` bytes aligned to `align`; report the whole block.
   ** SH_ERR_OOM when there is none (after trying to grow). */
   int (*alloc)(sh_machine *m, void *st, uint64_t size, uint64_t align,
                uint64_t *payload, uint64_t *block, uint64_t *bsize);
   int (*free)(sh_machine *m, void *st, uint64_t block, uint64_t bsize);
+  /* Resize a used block in place so its payload holds `size` bytes: SH_OK
+  ** and the block's new size, or SH_ERR_OOM when it must move. NULL: move. */
+  int (*resize)(sh_machine *m, void *st, uint64_t block, uint64_t bsize,
+                uint64_t payload, uint64_t size, uint64_t *nbsize);
   /* Free blocks in address order. */
-  int (*walk_free)(void *st, sh_block_fn fn, void *ud);
-  void (*free_summary)(void *st, uint64_t *bytes, uint64_t *blocks, uint64_t *largest);
+  int (*walk_free)(sh_machine *m, void *st, sh_block_fn fn, void *ud);
+  void (*free_summary)(sh_machine *m, void *st, uint64_t *bytes, uint64_t *blocks,
+                       uint64_t *largest);
+  /* Free everything at once (bump's arena); NULL when the policy cannot. */
+  int (*reset)(sh_machine *m, void *st);
   void (*destroy)(void *st);
 } sh_policy_ops;
 
@@ -95,7 +106,13 @@ void shH_step(sh_machine *m, uint64_t n);     /* blocks examined */
 int shH_in_heap(const sh_machine *m, uint64_t addr, uint64_t n);
 uint64_t shH_brk(const sh_machine *m);
 
-extern const sh_policy_ops shF_first_fit;
+/* How many live blocks start below addr (the implicit list walks them too). */
+uint64_t shH_live_before(const sh_machine *m, uint64_t addr);
+/* log2 of a power of two, or -1 */
+int shH_log2(uint64_t x);
+
+extern const sh_policy_ops shF_first_fit, shF_next_fit, shF_best_fit, shF_worst_fit,
+  shF_segregated, shF_tlsf, shF_csapp_implicit, shF_buddy, shF_bump;
 
 /* ---- check.c ---- */
 typedef struct sh_reports {

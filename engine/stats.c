@@ -43,7 +43,7 @@ void sh_stats_get(sh_machine *m, sh_stats *out) {
   out->heap.meta_stores = c->meta_stores;
   out->heap.used_block_bytes = c->used_block_bytes;
   if (m->heap.ops && m->heap.ops->free_summary)
-    m->heap.ops->free_summary(m->heap.state, &out->heap.free_bytes,
+    m->heap.ops->free_summary(m, m->heap.state, &out->heap.free_bytes,
                               &out->heap.free_blocks, &out->heap.largest_free);
 }
 

@@ -11,9 +11,26 @@ void shT_init(sh_tree *t) {
   t->rng = 0x9e3779b9u;
 }
 
+void shT_init2(sh_tree *t) {
+  shT_init(t);
+  t->composite = 1;
+}
+
 void shT_free(sh_tree *t) {
+  int c = t->composite;
   free(t->n);
   shT_init(t);
+  t->composite = c;
+}
+
+/* Does node x order before (key, a)? */
+static int before(const sh_tree *t, uint32_t x, uint64_t key, uint64_t a) {
+  const shT_node *p = &t->n[x];
+  return p->key < key || (t->composite && p->key == key && p->a < a);
+}
+
+static int same(const sh_tree *t, uint32_t x, uint64_t key, uint64_t a) {
+  return t->n[x].key == key && (!t->composite || t->n[x].a == a);
 }
 
 uint32_t shT_count(const sh_tree *t) {
@@ -35,14 +52,14 @@ static void pull(sh_tree *t, uint32_t x) {
   p->cnt = 1 + N(t, p->l).cnt + N(t, p->r).cnt;
 }
 
-/* Split x into keys < key (*a) and keys >= key (*b). */
-static void split(sh_tree *t, uint32_t x, uint64_t key, uint32_t *a, uint32_t *b) {
+/* Split x into the nodes before (key, sub) (*a) and the rest (*b). */
+static void split(sh_tree *t, uint32_t x, uint64_t key, uint64_t sub, uint32_t *a, uint32_t *b) {
   if (x == SHT_NIL) { *a = *b = SHT_NIL; return; }
-  if (N(t, x).key < key) {
-    split(t, N(t, x).r, key, &N(t, x).r, b);
+  if (before(t, x, key, sub)) {
+    split(t, N(t, x).r, key, sub, &N(t, x).r, b);
     *a = x;
   } else {
-    split(t, N(t, x).l, key, a, &N(t, x).l);
+    split(t, N(t, x).l, key, sub, a, &N(t, x).l);
     *b = x;
   }
   pull(t, x);
@@ -90,29 +107,46 @@ uint32_t shT_insert(sh_tree *t, uint64_t key, uint64_t size, uint64_t a, uint64_
   p->l = p->r = SHT_NIL;
   p->prio = nextprio(t);
   pull(t, x);
-  split(t, t->root, key, &l, &r);
+  split(t, t->root, key, a, &l, &r);
   t->root = merge(t, merge(t, l, x), r);
   return x;
 }
 
-int shT_remove(sh_tree *t, uint64_t key) {
-  uint32_t a, m, c;
+static uint32_t erase(sh_tree *t, uint32_t x, uint64_t key, uint64_t a, uint32_t *gone) {
+  if (x == SHT_NIL) return SHT_NIL;
+  if (same(t, x, key, a)) {
+    *gone = x;
+    return merge(t, N(t, x).l, N(t, x).r);
+  }
+  if (before(t, x, key, a)) N(t, x).r = erase(t, N(t, x).r, key, a, gone);
+  else N(t, x).l = erase(t, N(t, x).l, key, a, gone);
+  pull(t, x);
+  return x;
+}
+
+int shT_remove2(sh_tree *t, uint64_t key, uint64_t a) {
+  uint32_t gone = SHT_NIL;
   if (t->n == NULL) return 0;
-  split(t, t->root, key, &a, &m);
-  if (key == UINT64_MAX) c = SHT_NIL;
-  else split(t, m, key + 1, &m, &c);
-  t->root = merge(t, a, c);
-  if (m == SHT_NIL) return 0;
-  N(t, m).l = t->freelist;     /* m is a single node: keys are unique */
-  t->freelist = m;
+  t->root = erase(t, t->root, key, a, &gone);
+  if (gone == SHT_NIL) return 0;
+  N(t, gone).l = t->freelist;
+  t->freelist = gone;
   return 1;
 }
 
-uint32_t shT_find(const sh_tree *t, uint64_t key) {
+int shT_remove(sh_tree *t, uint64_t key) {
+  return shT_remove2(t, key, 0);
+}
+
+uint32_t shT_find2(const sh_tree *t, uint64_t key, uint64_t a) {
   uint32_t x = t->n ? t->root : SHT_NIL;
-  while (x != SHT_NIL && N(t, x).key != key)
-    x = key < N(t, x).key ? N(t, x).l : N(t, x).r;
+  while (x != SHT_NIL && !same(t, x, key, a))
+    x = before(t, x, key, a) ? N(t, x).r : N(t, x).l;
   return x;
+}
+
+uint32_t shT_find(const sh_tree *t, uint64_t key) {
+  return shT_find2(t, key, 0);
 }
 
 uint32_t shT_le(const sh_tree *t, uint64_t key) {
@@ -131,6 +165,74 @@ uint32_t shT_ge(const sh_tree *t, uint64_t key) {
     else x = N(t, x).r;
   }
   return best;
+}
+
+uint32_t shT_ge2(const sh_tree *t, uint64_t key, uint64_t a) {
+  uint32_t x = t->n ? t->root : SHT_NIL, best = SHT_NIL;
+  while (x != SHT_NIL) {
+    if (!before(t, x, key, a)) { best = x; x = N(t, x).l; }
+    else x = N(t, x).r;
+  }
+  return best;
+}
+
+uint64_t shT_rank2(const sh_tree *t, uint64_t key, uint64_t a) {
+  uint32_t x = t->n ? t->root : SHT_NIL;
+  uint64_t r = 0;
+  while (x != SHT_NIL) {
+    if (before(t, x, key, a)) { r += N(t, N(t, x).l).cnt + 1; x = N(t, x).r; }
+    else x = N(t, x).l;
+  }
+  return r;
+}
+
+uint32_t shT_at(const sh_tree *t, uint64_t i) {
+  uint32_t x = t->n ? t->root : SHT_NIL;
+  while (x != SHT_NIL) {
+    uint64_t l = N(t, N(t, x).l).cnt;
+    if (i < l) x = N(t, x).l;
+    else if (i == l) return x;
+    else { i -= l + 1; x = N(t, x).r; }
+  }
+  return SHT_NIL;
+}
+
+/* The leftmost fitting node of subtree x (whose max is known to fit). */
+static uint32_t leftmost_fit(const sh_tree *t, uint32_t x, uint64_t need, uint64_t *before_n) {
+  for (;;) {
+    uint32_t l = N(t, x).l;
+    if (l != SHT_NIL && N(t, l).max >= need) { x = l; continue; }
+    *before_n += N(t, l).cnt;
+    if (N(t, x).size >= need) return x;
+    *before_n += 1;
+    x = N(t, x).r;
+  }
+}
+
+uint32_t shT_first_fit_from(const sh_tree *t, uint64_t key, uint64_t a, uint64_t need,
+                            uint64_t *rank) {
+  /* Walk down toward (key, a); right subtrees hanging off the path, nearest
+  ** first, and the path's own nodes are the candidates at or after it. */
+  uint32_t path[128], x = t->n ? t->root : SHT_NIL;
+  uint64_t ranks[128], r = 0;
+  int k = 0;
+  while (x != SHT_NIL && k < 128) {
+    if (before(t, x, key, a)) { r += N(t, N(t, x).l).cnt + 1; x = N(t, x).r; }
+    else { path[k] = x; ranks[k] = r + N(t, N(t, x).l).cnt; k++; x = N(t, x).l; }
+  }
+  /* path holds, deepest last, the nodes at or after (key, a) whose left
+  ** subtree reaches toward it; in order they come deepest first */
+  while (k-- > 0) {
+    uint32_t p = path[k], rt = N(t, p).r;
+    if (N(t, p).size >= need) { if (rank) *rank = ranks[k]; return p; }
+    if (rt != SHT_NIL && N(t, rt).max >= need) {
+      uint64_t b = ranks[k] + 1;
+      uint32_t f = leftmost_fit(t, rt, need, &b);
+      if (rank) *rank = b;
+      return f;
+    }
+  }
+  return SHT_NIL;
 }
 
 uint32_t shT_first_fit(const sh_tree *t, uint64_t need, uint64_t *rank) {

@@ -46,6 +46,16 @@ typedef struct sh_heap_config {
   int64_t footer;       /* bytes after each payload; <0 = default (0) */
   uint64_t min_block;   /* smallest block (default: header+footer+2 words, aligned) */
   uint64_t split_min;   /* do not split off a remainder smaller than this */
+  const char *order;    /* free-list order: "address" (default), "lifo", "fifo",
+                           "size_asc", "size_desc" */
+  const char *coalesce; /* "immediate" (default), "deferred" (when a search
+                           fails), "none" */
+  const char *fit;      /* segregated, within a class: "first" (default), "best" */
+  const uint64_t *classes;  /* segregated: ascending upper bounds of the size
+                               classes (block sizes); NULL = powers of two */
+  int nclasses;
+  int min_order, max_order; /* buddy: smallest and largest block, log2 (0 = default) */
+  int sli;              /* tlsf: second-level index bits, 1..6 (0 = default 5) */
 } sh_heap_config;
 
 /* Per-operation prices of the constant cost model (cycles).  A later
@@ -198,6 +208,10 @@ typedef struct sh_block {
   uint64_t payload, requested; /* used blocks only */
 } sh_block;
 
+/* Free every block at once: the bump policy's arena reset.  SH_ERR_ARG for
+** a policy that cannot. */
+int sh_heap_reset(sh_machine *m);
+
 /* Calls fn for every block in address order; a nonzero return stops. */
 typedef int (*sh_block_fn)(void *ud, const sh_block *b);
 int sh_blocks(sh_machine *m, sh_block_fn fn, void *ud);
@@ -338,6 +352,109 @@ typedef struct sh_atrace_result {
 /* Streams the file through the hierarchy.  SH_ERR_ARG for bad input (the
 ** message names the file and line), SH_ERR_NOMEM, or SH_OK. */
 int sh_cache_trace(sh_cache *c, const char *path, const sh_atrace_opts *o, sh_atrace_result *r);
+
+/* ==== traces and replay ============================================
+** Readers of allocation traces (glibc mtrace, malloc-lab .rep, stackheap
+** JSONL, and the parsed binary form), writers, and a replayer that applies
+** a trace's operations to a machine with the malloc-lab driver's checks.
+** A reader needs no machine: it turns bytes into operations, streaming. */
+
+/* Bad input: a trace line that is not what its format allows.  The
+** message names the file, the line and what was expected. */
+#define SH_ERR_INPUT 32
+
+typedef enum sh_trace_format {
+  SH_TRACE_AUTO = 0,    /* tell by the first bytes */
+  SH_TRACE_MTRACE,      /* glibc's mtrace(3) log */
+  SH_TRACE_REP,         /* malloc-lab .rep (both header forms) */
+  SH_TRACE_JSONL,       /* one JSON object per line: {"op":"alloc","id":1,"size":24} */
+  SH_TRACE_BIN          /* stackheap's compact parsed form */
+} sh_trace_format;
+
+typedef enum sh_op_kind {
+  SH_OP_END = 0,        /* the trace has no more operations */
+  SH_OP_ALLOC,          /* id = malloc(size) */
+  SH_OP_FREE,           /* free(id); id SH_ID_NULL is free(NULL) */
+  SH_OP_REALLOC         /* id = realloc(id, size) */
+} sh_op_kind;
+
+#define SH_ID_NULL UINT64_MAX
+
+typedef struct sh_op {
+  sh_op_kind kind;
+  uint64_t id, size;
+  uint64_t line;        /* where it was read, for messages */
+} sh_op;
+
+typedef struct sh_trace sh_trace;
+typedef struct sh_trace_writer sh_trace_writer;
+typedef void (*sh_warn_fn)(void *ud, const char *msg);
+
+/* The format's name ("mtrace", "rep", "jsonl", "bin", "auto"), and back
+** (-1 for an unknown name). */
+const char *sh_trace_format_name(sh_trace_format f);
+int sh_trace_format_parse(const char *name);
+
+/* Open a trace file ("-" is standard input).  On failure *out may still
+** hold a trace whose sh_trace_errmsg says why; pass it to sh_trace_close. */
+int sh_trace_open(sh_trace **out, const char *path, sh_trace_format f);
+/* The same over bytes in memory (not copied: they must outlive the trace);
+** name is used in messages. */
+int sh_trace_open_mem(sh_trace **out, const char *name, const void *data, size_t n,
+                      sh_trace_format f);
+/* Open path through a cache of its parsed form at cache_path: read the
+** cache when it was made from the file as it is now, else parse the text
+** and write the cache as a side effect (it appears when the end is read). */
+int sh_trace_open_cached(sh_trace **out, const char *path, const char *cache_path,
+                         sh_trace_format f);
+/* The next operation; op->kind is SH_OP_END at the end.  SH_ERR_INPUT
+** (and the same again on every later call) for bad input. */
+int sh_trace_next(sh_trace *t, sh_op *op);
+const char *sh_trace_errmsg(const sh_trace *t);
+/* Warnings (say, an mtrace free of a pointer the trace never allocated)
+** are counted, and passed to fn when one is set. */
+void sh_trace_on_warning(sh_trace *t, sh_warn_fn fn, void *ud);
+
+typedef struct sh_trace_info {
+  const char *name;
+  sh_trace_format format;   /* the format read (after detection) */
+  int cached;               /* 1: read from a cache; 2: writing one */
+  uint64_t lines, ops, warnings;
+  uint64_t bytes_read, bytes_total;  /* total 0 when unknown (a pipe) */
+} sh_trace_info;
+void sh_trace_info_get(const sh_trace *t, sh_trace_info *out);
+void sh_trace_close(sh_trace *t);
+
+/* Writers: every format can be written.  A .rep file's header needs the
+** counts, so it is written at close; mtrace gets invented addresses. */
+int sh_trace_writer_open(sh_trace_writer **out, const char *path, sh_trace_format f);
+int sh_trace_write(sh_trace_writer *w, const sh_op *op);
+int sh_trace_write_warning(sh_trace_writer *w, uint64_t line, const char *msg);
+/* Finishes the file and frees the writer; returns the first error of its
+** life, whose message is copied to msg (when not NULL). */
+int sh_trace_writer_close(sh_trace_writer *w, char *msg, size_t cap);
+const char *sh_trace_writer_errmsg(const sh_trace_writer *w);
+
+/* Replay: trace ids become simulated addresses.  With SH_REPLAY_CHECK each
+** answer is checked as the malloc-lab driver does (aligned, inside the heap,
+** overlapping no other payload) and payloads are filled with bytes derived
+** from their id, verified on realloc and free.  A failed check is counted,
+** its message kept, and the replay goes on. */
+enum { SH_REPLAY_CHECK = 1 };
+typedef struct sh_replay sh_replay;
+
+int sh_replay_new(sh_replay **out, sh_machine *m, const char *trace_name, int flags);
+/* SH_ERR_INPUT when the op is impossible (free of an id that is not live,
+** alloc of a live id), with a message naming the trace and line. */
+int sh_replay_op(sh_replay *r, const sh_op *op);
+const char *sh_replay_errmsg(const sh_replay *r);
+/* One JSON line per operation to f (NULL stops): a replayable JSONL trace. */
+void sh_replay_log(sh_replay *r, void *file /* FILE * */);
+uint64_t sh_replay_ops(const sh_replay *r);
+uint64_t sh_replay_error_count(const sh_replay *r);
+/* The i-th failed check's message (the first few are kept), or NULL. */
+const char *sh_replay_error(const sh_replay *r, int i);
+void sh_replay_free(sh_replay *r);
 
 #ifdef __cplusplus
 }

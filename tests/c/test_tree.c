@@ -81,6 +81,45 @@ int main(void) {
       CHECK_U64(shT_max(&t), 5000);
     }
   }
+  /* first fit from a position, and ranks, against the model */
+  for (step = 0; step < 2000; step++) {
+    uint64_t from = next() % (NKEYS * 16), need = 1 + next() % 1100, rank = 0, mrank = 0;
+    int idx = -1;
+    uint32_t x = shT_first_fit_from(&t, from, 0, need, &rank);
+    for (i = 0; i < NKEYS; i++) {
+      if (!sizes[i]) continue;
+      if ((uint64_t)i * 16 >= from && sizes[i] >= need) { idx = i; break; }
+      mrank++;
+    }
+    if (idx < 0) CHECK(x == SHT_NIL);
+    else {
+      CHECK(x != SHT_NIL);
+      if (x != SHT_NIL) { CHECK_U64(t.n[x].key, (uint64_t)idx * 16); CHECK_U64(rank, mrank); }
+    }
+    {
+      uint64_t r = 0;
+      for (i = 0; i < NKEYS; i++) if (sizes[i] && (uint64_t)i * 16 < from) r++;
+      CHECK_U64(shT_rank2(&t, from, 0), r);
+      if (r < shT_count(&t)) CHECK(shT_at(&t, r) == shT_ge(&t, from));
+    }
+  }
+  shT_free(&t);
+
+  /* a composite tree orders by (key, a): equal sizes fall back to the address */
+  shT_init2(&t);
+  CHECK(shT_insert(&t, 64, 64, 0x3000, 0) != SHT_NIL);
+  CHECK(shT_insert(&t, 64, 64, 0x1000, 0) != SHT_NIL);
+  CHECK(shT_insert(&t, 32, 32, 0x2000, 0) != SHT_NIL);
+  CHECK(shT_insert(&t, 64, 64, 0x2000, 0) != SHT_NIL);
+  CHECK_U64(t.n[shT_at(&t, 0)].a, 0x2000);
+  CHECK_U64(t.n[shT_at(&t, 1)].a, 0x1000);
+  CHECK_U64(t.n[shT_ge2(&t, 64, 0x1001)].a, 0x2000);
+  CHECK_U64(shT_rank2(&t, 64, 0x3000), 3);
+  CHECK(shT_find2(&t, 64, 0x2000) != SHT_NIL);
+  CHECK(shT_remove2(&t, 64, 0x2000) == 1);
+  CHECK(shT_remove2(&t, 64, 0x2000) == 0);
+  CHECK(shT_find2(&t, 32, 0x2000) != SHT_NIL);
+  CHECK_U64(shT_count(&t), 3);
   shT_free(&t);
   return check_done("tree");
 }

@@ -1,0 +1,126 @@
+/* freelist.c -- ordered free lists as treaps: insertion places, removal, the four fits.
+** Places follow the list's order: an address, an arrival number, or a size with its address. */
+#include <stdlib.h>
+#include <string.h>
+#include "freelist.h"
+
+#define LIFO_TOP (UINT64_MAX / 2)
+
+int shFL_init(sh_lists *ls, int n, int order, int sized) {
+  int i;
+  memset(ls, 0, sizeof *ls);
+  ls->order = order;
+  ls->sized = sized;
+  ls->n = n;
+  ls->l = calloc((size_t)n, sizeof *ls->l);
+  ls->bits = calloc((size_t)(n + 63) / 64, sizeof *ls->bits);
+  if (ls->l == NULL || ls->bits == NULL) { shFL_free(ls); return -1; }
+  for (i = 0; i < n; i++) {
+    shT_init2(&ls->l[i].list);
+    shT_init2(&ls->l[i].bysize);
+  }
+  return 0;
+}
+
+void shFL_free(sh_lists *ls) {
+  int i;
+  for (i = 0; ls->l && i < ls->n; i++) {
+    shT_free(&ls->l[i].list);
+    shT_free(&ls->l[i].bysize);
+  }
+  free(ls->l);
+  free(ls->bits);
+  memset(ls, 0, sizeof *ls);
+}
+
+/* Within equal sizes the list's own order decides: that is the tie rule. */
+static uint64_t scalar(const sh_lists *ls, sh_pos p, uint64_t addr) {
+  return ls->order == SH_ORD_SIZE_ASC || ls->order == SH_ORD_SIZE_DESC ? addr : p.key;
+}
+
+static sh_pos place(sh_lists *ls, uint64_t addr, uint64_t size, const sh_pos *keep) {
+  sh_pos p = { 0, 0 };
+  switch (ls->order) {
+  case SH_ORD_ADDRESS: p.key = addr; break;
+  case SH_ORD_LIFO: if (keep) p = *keep; else p.key = LIFO_TOP - ls->seq++; break;
+  case SH_ORD_FIFO: if (keep) p = *keep; else p.key = ls->seq++; break;
+  case SH_ORD_SIZE_ASC: p.key = size; p.sub = addr; break;
+  default: p.key = ~size; p.sub = addr; break;
+  }
+  return p;
+}
+
+int shFL_insert(sh_lists *ls, int i, uint64_t addr, uint64_t size, const sh_pos *keep,
+                sh_pos *out) {
+  sh_flist *f = &ls->l[i];
+  sh_pos p = place(ls, addr, size, keep);
+  if (shT_insert(&f->list, p.key, size, p.sub, addr) == SHT_NIL) return -1;
+  if (ls->sized && shT_insert(&f->bysize, size, size, scalar(ls, p, addr), addr) == SHT_NIL) {
+    shT_remove2(&f->list, p.key, p.sub);
+    return -1;
+  }
+  f->bytes += size;
+  ls->bits[i / 64] |= (uint64_t)1 << (i % 64);
+  if (out) *out = p;
+  return 0;
+}
+
+void shFL_remove(sh_lists *ls, int i, sh_pos p, uint64_t addr, uint64_t size) {
+  sh_flist *f = &ls->l[i];
+  if (!shT_remove2(&f->list, p.key, p.sub)) return;
+  if (ls->sized) shT_remove2(&f->bysize, size, scalar(ls, p, addr));
+  f->bytes -= size;
+  if (shT_count(&f->list) == 0) ls->bits[i / 64] &= ~((uint64_t)1 << (i % 64));
+}
+
+uint64_t shFL_count(const sh_lists *ls, int i) {
+  return shT_count(&ls->l[i].list);
+}
+
+uint32_t shFL_first(const sh_lists *ls, int i, uint64_t need, uint64_t *rank) {
+  return shT_first_fit(&ls->l[i].list, need, rank);
+}
+
+uint32_t shFL_first_from(const sh_lists *ls, int i, sh_pos from, uint64_t need, uint64_t *rank) {
+  return shT_first_fit_from(&ls->l[i].list, from.key, from.sub, need, rank);
+}
+
+uint32_t shFL_best(const sh_lists *ls, int i, uint64_t need) {
+  const sh_flist *f = &ls->l[i];
+  uint32_t y = shT_ge2(&f->bysize, need, 0);
+  sh_pos p;
+  if (y == SHT_NIL) return SHT_NIL;
+  p = place((sh_lists *)ls, f->bysize.n[y].b, f->bysize.n[y].key, NULL);
+  if (ls->order == SH_ORD_LIFO || ls->order == SH_ORD_FIFO) {
+    p.key = f->bysize.n[y].a;
+    p.sub = 0;
+  }
+  return shT_find2(&f->list, p.key, p.sub);
+}
+
+uint32_t shFL_worst(const sh_lists *ls, int i) {
+  const sh_tree *t = &ls->l[i].list;
+  return shT_count(t) ? shT_first_fit(t, shT_max(t), NULL) : SHT_NIL;
+}
+
+uint64_t shFL_rank(const sh_lists *ls, int i, sh_pos p) {
+  return shT_rank2(&ls->l[i].list, p.key, p.sub);
+}
+
+int shFL_next(const sh_lists *ls, int i) {
+  int w;
+  if (i < 0) i = 0;
+  for (w = i / 64; w < (ls->n + 63) / 64; w++) {
+    uint64_t bits = ls->bits[w];
+    if (w == i / 64) bits &= ~(uint64_t)0 << (i % 64);
+    if (bits) return w * 64 + __builtin_ctzll(bits);
+  }
+  return -1;
+}
+
+sh_pos shFL_pos(const sh_lists *ls, int i, uint32_t x) {
+  sh_pos p;
+  p.key = ls->l[i].list.n[x].key;
+  p.sub = ls->l[i].list.n[x].a;
+  return p;
+}

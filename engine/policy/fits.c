@@ -1,0 +1,505 @@
+/* fits.c -- the free-list allocators: first, next, best and worst fit, segregated fits, TLSF
+** and the CS:APP implicit list, as one engine over ordered lists and size classes. */
+#include <stdlib.h>
+#include <string.h>
+#include "../internal.h"
+#include "../freelist.h"
+
+#define U(x) ((unsigned long long)(x))
+
+enum { FIT_FIRST, FIT_NEXT, FIT_BEST, FIT_WORST, FIT_HEAD };
+enum { CO_IMMEDIATE, CO_DEFERRED, CO_NONE };
+
+#define CSAPP_CHUNK 4096u      /* CHUNKSIZE in the textbook's mm.c */
+
+typedef struct fits {
+  int fit, coalesce;
+  int implicit;                /* csapp: every block is walked, the prologue first */
+  int sli;                     /* > 0: TLSF's two-level classes */
+  uint64_t *bounds;            /* segregated: class upper bounds */
+  int nb;
+  uint64_t A, H, F, MB, split;
+  uint64_t start, end;         /* blocks tile [start, end) */
+  sh_lists lists;
+  sh_tree byaddr;              /* key address, size block size, (a, b) its list place */
+  sh_pos rover;                /* next fit: where the last allocation happened */
+  int has_rover;
+  uint64_t free_bytes;
+} fits;
+
+static uint64_t up(uint64_t x, uint64_t a) { return (x + a - 1) & ~(a - 1); }
+static int fls64(uint64_t x) { return 63 - __builtin_clzll(x); }
+
+/* ---- size classes ---- */
+
+static int tlsf_class(const fits *s, uint64_t size) {
+  int fl;
+  if (size < ((uint64_t)1 << s->sli)) return (int)size;   /* small sizes: one class each */
+  fl = fls64(size);
+  return (fl - s->sli + 1) * (1 << s->sli) + (int)((size >> (fl - s->sli)) & ((1u << s->sli) - 1));
+}
+
+/* The class a free block of `size` bytes belongs to. */
+static int insert_class(const fits *s, uint64_t size) {
+  int lo = 0, hi;
+  if (s->sli) return tlsf_class(s, size);
+  if (s->nb == 0) return 0;
+  hi = s->nb - 1;
+  while (lo < hi) {            /* the first bound >= size; the last class takes the rest */
+    int mid = (lo + hi) / 2;
+    if (s->bounds[mid] >= size) hi = mid; else lo = mid + 1;
+  }
+  return lo;
+}
+
+/* The first class whose blocks may serve a request of `need` bytes: TLSF
+** rounds up to the next class so any block it finds there fits. */
+static int search_class(const fits *s, uint64_t need) {
+  if (s->sli && need >= ((uint64_t)1 << s->sli)) {
+    uint64_t r = need + (((uint64_t)1 << (fls64(need) - s->sli)) - 1);
+    return r < need ? s->lists.n - 1 : tlsf_class(s, r);
+  }
+  return insert_class(s, need);
+}
+
+/* ---- blocks and tags ---- */
+
+static int tagw(uint64_t n) { return n >= 8 ? 8 : n >= 4 ? 4 : n >= 2 ? 2 : 1; }
+
+/* Boundary tags: size with the low bit marking "in use", as the textbook heap does. */
+static void tag(sh_machine *m, const fits *s, uint64_t b, uint64_t size, int used) {
+  if (s->H) shH_meta_store(m, b + s->H - (uint64_t)tagw(s->H), size | (uint64_t)used, tagw(s->H));
+  if (s->F) shH_meta_store(m, b + size - s->F, size | (uint64_t)used, tagw(s->F));
+}
+
+static uint64_t block_size(const fits *s, uint64_t n) {
+  uint64_t bs = up(s->H + (n ? n : 1) + s->F, s->A);
+  return bs < s->MB ? s->MB : bs;
+}
+
+static int add_free(sh_machine *m, fits *s, uint64_t b, uint64_t size, const sh_pos *keep) {
+  sh_pos p;
+  if (shFL_insert(&s->lists, insert_class(s, size), b, size, keep, &p) != 0 ||
+      shT_insert(&s->byaddr, b, size, p.key, p.sub) == SHT_NIL)
+    return shM_err(m, SH_ERR_NOMEM, "heap: out of host memory");
+  s->free_bytes += size;
+  tag(m, s, b, size, 0);
+  return SH_OK;
+}
+
+/* Take the free block at b out of its list; its place in *p. */
+static uint64_t remove_free(fits *s, uint64_t b, sh_pos *p) {
+  uint32_t y = shT_find(&s->byaddr, b);
+  uint64_t size = s->byaddr.n[y].size;
+  sh_pos q;
+  q.key = s->byaddr.n[y].a;
+  q.sub = s->byaddr.n[y].b;
+  shFL_remove(&s->lists, insert_class(s, size), q, b, size);
+  shT_remove(&s->byaddr, b);
+  s->free_bytes -= size;
+  if (p) *p = q;
+  return size;
+}
+
+/* ---- searching ---- */
+
+/* The implicit list walks used blocks too, and starts at the prologue. */
+static uint64_t implicit_steps(sh_machine *m, uint64_t addr, uint64_t free_before) {
+  return 1 + shH_live_before(m, addr) + free_before;
+}
+
+static uint32_t search_one(sh_machine *m, fits *s, int c, uint64_t need, uint64_t *steps) {
+  const sh_lists *ls = &s->lists;
+  uint64_t n = shFL_count(ls, c), rank = 0;
+  uint32_t x = SHT_NIL;
+  switch (s->fit) {
+  case FIT_FIRST: case FIT_HEAD:
+    x = shFL_first(ls, c, need, &rank);
+    if (s->implicit)
+      *steps += x ? implicit_steps(m, ls->l[c].list.n[x].b, rank) + 1
+                  : implicit_steps(m, UINT64_MAX, n);
+    else *steps += x ? rank + 1 : n;
+    break;
+  case FIT_NEXT: {
+    uint64_t from = s->has_rover ? shFL_rank(ls, c, s->rover) : 0;
+    x = s->has_rover ? shFL_first_from(ls, c, s->rover, need, &rank) : SHT_NIL;
+    if (x) { *steps += rank - from + 1; break; }
+    x = shFL_first(ls, c, need, &rank);            /* wrap to the lowest position */
+    if (x && rank >= from && s->has_rover) x = SHT_NIL;
+    *steps += x ? (n - from) + rank + 1 : n;
+    break;
+  }
+  case FIT_BEST:
+    x = shFL_best(ls, c, need);
+    *steps += n;
+    break;
+  default:
+    x = shFL_worst(ls, c);
+    if (x && ls->l[c].list.n[x].size < need) x = SHT_NIL;
+    *steps += n;
+  }
+  return x;
+}
+
+static uint32_t search(sh_machine *m, fits *s, uint64_t need, int *cls) {
+  uint64_t steps = 0;
+  uint32_t x = SHT_NIL;
+  int c;
+  if (s->lists.n == 1) {
+    c = 0;
+    x = search_one(m, s, 0, need, &steps);
+  } else {
+    for (c = shFL_next(&s->lists, search_class(s, need)); c >= 0;
+         c = shFL_next(&s->lists, c + 1))
+      if ((x = search_one(m, s, c, need, &steps)) != SHT_NIL) break;
+  }
+  shH_step(m, steps);
+  *cls = c;
+  return x;
+}
+
+/* Deferred coalescing: one pass over the heap merging every run of free
+** neighbours.  Returns how many merges it made. */
+static uint64_t merge_all(sh_machine *m, fits *s) {
+  uint64_t n = shT_count(&s->byaddr), i, merged = 0, *v;
+  if (n < 2 || (v = malloc(2 * n * sizeof *v)) == NULL) return 0;
+  for (i = 0; i < n; i++) {
+    uint32_t x = shT_at(&s->byaddr, i);
+    v[2 * i] = s->byaddr.n[x].key;
+    v[2 * i + 1] = s->byaddr.n[x].size;
+  }
+  for (i = 0; i < n;) {
+    uint64_t j = i + 1, b = v[2 * i], size = v[2 * i + 1];
+    while (j < n && b + size == v[2 * j]) size += v[2 * j++ + 1];
+    if (j > i + 1) {
+      uint64_t k;
+      for (k = i; k < j; k++) {
+        remove_free(s, v[2 * k], NULL);
+        shH_meta_load(m, v[2 * k], tagw(s->H));
+      }
+      if (add_free(m, s, b, size, NULL) != SH_OK) break;
+      merged += j - i - 1;
+    }
+    i = j;
+  }
+  free(v);
+  m->c.coalesces += merged;
+  return merged;
+}
+
+/* ---- growing ---- */
+
+static int grow(sh_machine *m, fits *s, uint64_t need) {
+  const sh_heap_config *c = &m->heap.cfg;
+  uint32_t last = s->end ? shT_le(&s->byaddr, s->end - 1) : SHT_NIL;
+  uint64_t have = 0, brk = shH_brk(m), old, b, size, g;
+  int tail = last != SHT_NIL && s->byaddr.n[last].key + s->byaddr.n[last].size == s->end &&
+             (s->coalesce == CO_IMMEDIATE || s->implicit);
+  if (s->implicit) {
+    /* extend_heap(MAX(asize, CHUNKSIZE)): the textbook ignores a free tail
+    ** when sizing the request, then coalesces with it */
+    g = need > CSAPP_CHUNK ? need : CSAPP_CHUNK;
+    if (shH_grow(m, g, &old) != SH_OK) return SH_ERR_OOM;
+    size = g;
+  } else {
+    uint64_t target, gridend;
+    if (tail) have = s->byaddr.n[last].size;
+    target = s->end + (need - have) + s->A;     /* + A: the grid may lose a sliver at the break */
+    g = target > brk ? target - brk : 0;
+    if (c->extend > 0) {
+      uint64_t step = (uint64_t)c->extend, rounded = (g + step - 1) / step * step;
+      if (shH_grow(m, rounded, &old) != SH_OK && shH_grow(m, g, &old) != SH_OK) return SH_ERR_OOM;
+    } else if (shH_grow(m, g, &old) != SH_OK) {
+      return SH_ERR_OOM;
+    }
+    gridend = up(shH_brk(m) + s->H + 1, s->A) - s->A - s->H;  /* the last block end <= brk */
+    size = gridend - s->end;
+  }
+  b = s->end;
+  s->end += size;
+  if (tail) {
+    b = s->byaddr.n[last].key;
+    size += remove_free(s, b, NULL);
+    m->c.coalesces++;
+  }
+  if (s->implicit) shH_meta_store(m, s->end, 1, 4);  /* the new epilogue header */
+  return add_free(m, s, b, size, NULL);
+}
+
+/* ---- the operations ---- */
+
+static int alloc(sh_machine *m, void *st, uint64_t n, uint64_t align,
+                 uint64_t *payload, uint64_t *block, uint64_t *bsize) {
+  fits *s = st;
+  uint64_t bs = block_size(s, n), need, b, size, lead = 0;
+  sh_pos p;
+  uint32_t x;
+  int c, rc, same;
+  need = align > s->A ? bs + align + s->MB : bs;
+  for (;;) {
+    x = search(m, s, need, &c);
+    if (x != SHT_NIL) break;
+    if (s->coalesce == CO_DEFERRED && merge_all(m, s) > 0) continue;
+    if ((rc = grow(m, s, need)) != SH_OK) return rc;
+    if (s->implicit) {                         /* place() goes straight to the new block */
+      x = shT_le(&s->byaddr, s->end - 1);
+      b = s->byaddr.n[x].key;
+      c = insert_class(s, s->byaddr.n[x].size);
+      x = shT_find2(&s->lists.l[c].list, s->byaddr.n[x].a, s->byaddr.n[x].b);
+      break;
+    }
+  }
+  b = s->lists.l[c].list.n[x].b;
+  size = remove_free(s, b, &p);
+  if (align > s->A) {
+    uint64_t pay = up(b + s->H, align);
+    if (pay - s->H - b != 0 && pay - s->H - b < s->MB) pay = up(b + s->H + s->MB, align);
+    lead = pay - s->H - b;
+  }
+  if (lead) {
+    if ((rc = add_free(m, s, b, lead, NULL)) != SH_OK) return rc;
+    b += lead;
+    size -= lead;
+  }
+  if (size - bs >= s->split) {
+    /* the remainder keeps the block's place in the list when it stays in its class */
+    same = insert_class(s, size - bs) == c && !lead;
+    if ((rc = add_free(m, s, b + bs, size - bs, same ? &p : NULL)) != SH_OK) return rc;
+    m->c.splits++;
+    size = bs;
+  }
+  if (s->fit == FIT_NEXT) {
+    s->rover = p;
+    if (s->lists.order == SH_ORD_ADDRESS) { s->rover.key = b + size; s->rover.sub = 0; }
+    s->has_rover = 1;
+  }
+  tag(m, s, b, size, 1);
+  *block = b;
+  *bsize = size;
+  *payload = b + s->H;
+  return SH_OK;
+}
+
+/* Free [b, b+size), merging with free neighbours when coalescing is immediate. */
+static int release(sh_machine *m, void *st, uint64_t b, uint64_t size) {
+  fits *s = st;
+  shH_meta_load(m, b, tagw(s->H));                  /* read our own size */
+  if (s->coalesce == CO_IMMEDIATE || s->implicit) {
+    uint32_t y;
+    if (b + size < s->end) {
+      shH_meta_load(m, b + size, tagw(s->H));        /* is the next block free? */
+      if (shT_find(&s->byaddr, b + size) != SHT_NIL) {
+        size += remove_free(s, b + size, NULL);
+        m->c.coalesces++;
+      }
+    }
+    if (b > s->start) {
+      shH_meta_load(m, b - (s->F ? s->F : (uint64_t)tagw(s->H)), tagw(s->H));
+      y = shT_le(&s->byaddr, b - 1);
+      if (y != SHT_NIL && s->byaddr.n[y].key + s->byaddr.n[y].size == b) {
+        b = s->byaddr.n[y].key;
+        size += remove_free(s, b, NULL);
+        m->c.coalesces++;
+      }
+    }
+  }
+  return add_free(m, s, b, size, NULL);
+}
+
+static int resize(sh_machine *m, void *st, uint64_t b, uint64_t bsize, uint64_t payload,
+                  uint64_t n, uint64_t *nbsize) {
+  fits *s = st;
+  uint64_t nbs = block_size(s, n), total = bsize;
+  int rc;
+  (void)payload;
+  if (s->implicit) return SH_ERR_OOM;         /* the textbook's realloc always moves */
+  if (nbs > bsize) {
+    shH_meta_load(m, b + bsize, tagw(s->H));
+    if (b + bsize >= s->end || shT_find(&s->byaddr, b + bsize) == SHT_NIL) return SH_ERR_OOM;
+    if (bsize + s->byaddr.n[shT_find(&s->byaddr, b + bsize)].size < nbs) return SH_ERR_OOM;
+    total += remove_free(s, b + bsize, NULL);
+  }
+  if (total - nbs >= s->split && total > nbs) {
+    if ((rc = release(m, s, b + nbs, total - nbs)) != SH_OK) return rc;
+    m->c.splits++;
+    total = nbs;
+  }
+  tag(m, s, b, total, 1);
+  *nbsize = total;
+  return SH_OK;
+}
+
+typedef struct walkctx { sh_block_fn fn; void *ud; } walkctx;
+
+static int each(void *ud, const shT_node *x) {
+  walkctx *w = ud;
+  sh_block b = { x->key, x->size, 0, 0, 0 };
+  return w->fn(w->ud, &b);
+}
+
+static int walk_free(sh_machine *m, void *st, sh_block_fn fn, void *ud) {
+  walkctx w;
+  (void)m;
+  w.fn = fn; w.ud = ud;
+  return shT_walk(&((fits *)st)->byaddr, each, &w);
+}
+
+static void summary(sh_machine *m, void *st, uint64_t *bytes, uint64_t *blocks,
+                    uint64_t *largest) {
+  fits *s = st;
+  (void)m;
+  *bytes = s->free_bytes;
+  *blocks = shT_count(&s->byaddr);
+  *largest = shT_max(&s->byaddr);
+}
+
+static void destroy(void *st) {
+  fits *s = st;
+  if (s == NULL) return;
+  shFL_free(&s->lists);
+  shT_free(&s->byaddr);
+  free(s->bounds);
+  free(s);
+}
+
+/* ---- configuration ---- */
+
+static int choose(sh_machine *m, const char *key, const char *v, const char *const names[],
+                  int def, int *out) {
+  int i;
+  if (v == NULL) { *out = def; return SH_OK; }
+  for (i = 0; names[i]; i++)
+    if (strcmp(v, names[i]) == 0) { *out = i; return SH_OK; }
+  return shM_err(m, SH_ERR_ARG, "heap: %s '%s' is not one of %s", key, v,
+                 names == NULL ? "" : strcmp(key, "order") == 0
+                   ? "address, lifo, fifo, size_asc, size_desc"
+                   : strcmp(key, "coalesce") == 0 ? "immediate, deferred, none" : "first, best");
+}
+
+static int setup_classes(sh_machine *m, fits *s, const sh_heap_config *c, int *nlists) {
+  int i;
+  if (c->classes == NULL) {                  /* powers of two: 1, 2, 4, ... 2^63 */
+    s->nb = 64;
+    if ((s->bounds = malloc(64 * sizeof *s->bounds)) == NULL)
+      return shM_err(m, SH_ERR_NOMEM, "heap: out of host memory");
+    for (i = 0; i < 64; i++) s->bounds[i] = (uint64_t)1 << i;
+  } else {
+    if (c->nclasses < 1 || c->nclasses > 4096)
+      return shM_err(m, SH_ERR_ARG, "heap: classes must list 1 to 4096 bounds, not %d", c->nclasses);
+    for (i = 0; i < c->nclasses; i++)
+      if (c->classes[i] == 0 || (i > 0 && c->classes[i] <= c->classes[i - 1]))
+        return shM_err(m, SH_ERR_ARG,
+                       "heap: classes must be positive and ascending (bound %d is %llu)",
+                       i + 1, U(c->classes[i]));
+    s->nb = c->nclasses;
+    if ((s->bounds = malloc((size_t)s->nb * sizeof *s->bounds)) == NULL)
+      return shM_err(m, SH_ERR_NOMEM, "heap: out of host memory");
+    memcpy(s->bounds, c->classes, (size_t)s->nb * sizeof *s->bounds);
+  }
+  *nlists = s->nb;
+  return SH_OK;
+}
+
+static int init(sh_machine *m, void **state) {
+  static const char *const orders[] = { "address", "lifo", "fifo", "size_asc", "size_desc", NULL };
+  static const char *const coalesces[] = { "immediate", "deferred", "none", NULL };
+  static const char *const within[] = { "first", "best", NULL };
+  const sh_heap_config *c = &m->heap.cfg;
+  const char *name = m->heap.ops->name;
+  fits *s = calloc(1, sizeof *s);
+  int order, nlists = 1, rc, f;
+  uint64_t end;
+  if (s == NULL) return shM_err(m, SH_ERR_NOMEM, "heap: out of host memory");
+  *state = s;
+  shT_init(&s->byaddr);
+  s->A = c->align; s->H = (uint64_t)c->header; s->F = (uint64_t)c->footer;
+  s->MB = c->min_block;
+  s->split = c->split_min > s->MB ? c->split_min : s->MB;
+  if ((rc = choose(m, "order", c->order, orders, SH_ORD_ADDRESS, &order)) != SH_OK ||
+      (rc = choose(m, "coalesce", c->coalesce, coalesces, CO_IMMEDIATE, &s->coalesce)) != SH_OK)
+    return rc;
+  if (strcmp(name, "next_fit") == 0) s->fit = FIT_NEXT;
+  else if (strcmp(name, "best_fit") == 0) s->fit = FIT_BEST;
+  else if (strcmp(name, "worst_fit") == 0) s->fit = FIT_WORST;
+  else if (strcmp(name, "segregated") == 0) {
+    if ((rc = choose(m, "fit", c->fit, within, 0, &f)) != SH_OK) return rc;
+    s->fit = f ? FIT_BEST : FIT_FIRST;
+    if ((rc = setup_classes(m, s, c, &nlists)) != SH_OK) return rc;
+  } else if (strcmp(name, "tlsf") == 0) {
+    s->sli = c->sli ? c->sli : 5;
+    if (s->sli < 1 || s->sli > 6)
+      return shM_err(m, SH_ERR_ARG, "heap: sli must be 1 to 6, not %d", c->sli);
+    s->fit = FIT_HEAD;
+    order = SH_ORD_LIFO;                     /* TLSF pushes and pops at each list's head */
+    nlists = (64 - s->sli + 1) * (1 << s->sli);
+  } else if (strcmp(name, "csapp_implicit") == 0) {
+    s->implicit = 1;
+  }
+  if (shFL_init(&s->lists, nlists, order, s->fit == FIT_BEST) != 0)
+    return shM_err(m, SH_ERR_NOMEM, "heap: out of host memory");
+  if (s->implicit) {
+    /* mm_init: padding word, prologue header and footer, epilogue header,
+    ** then extend_heap(CHUNKSIZE) turns the epilogue into the first block */
+    uint64_t base = c->base;
+    shH_meta_store(m, base, 0, 4);
+    shH_meta_store(m, base + 4, 8 | 1, 4);
+    shH_meta_store(m, base + 8, 8 | 1, 4);
+    s->start = s->end = base + 12;
+    shH_meta_store(m, s->end + CSAPP_CHUNK, 1, 4);
+    s->end += CSAPP_CHUNK;
+    s->free_bytes = 0;
+    return add_free(m, s, s->start, CSAPP_CHUNK, NULL);
+  }
+  s->start = up(c->base + s->H, s->A) - s->H;
+  end = up(shH_brk(m) + s->H + 1, s->A) - s->A - s->H;
+  s->end = s->start;
+  if (end > s->start && end - s->start >= s->MB) {
+    s->end = end;
+    return add_free(m, s, s->start, end - s->start, NULL);
+  }
+  return SH_OK;
+}
+
+/* csapp_implicit is a fixed preset: the textbook's constants, nothing else. */
+static int csapp_defaults(sh_machine *m, sh_heap_config *c) {
+  if (c->size || c->extend >= 0 || c->align || c->header >= 0 || c->footer >= 0 ||
+      c->min_block || c->split_min || c->order || c->coalesce || c->fit || c->classes ||
+      c->min_order || c->max_order || c->sli)
+    return shM_err(m, SH_ERR_ARG,
+                   "heap: csapp_implicit is the textbook's fixed design; of the heap keys it "
+                   "takes only base and max");
+  c->size = 16 + CSAPP_CHUNK;
+  c->extend = CSAPP_CHUNK;
+  c->align = 8;
+  c->header = 4;
+  c->footer = 4;
+  c->min_block = 16;
+  c->split_min = 16;
+  return SH_OK;
+}
+
+/* Keys that only other policies read are refused, not ignored. */
+static int fits_defaults(sh_machine *m, sh_heap_config *c) {
+  const char *name = m->heap.ops->name;
+  int seg = strcmp(name, "segregated") == 0, tlsf = strcmp(name, "tlsf") == 0;
+  if (c->min_order || c->max_order)
+    return shM_err(m, SH_ERR_ARG, "heap: min_order and max_order are buddy's keys, not %s's", name);
+  if (!seg && (c->classes || c->fit))
+    return shM_err(m, SH_ERR_ARG, "heap: classes and fit are segregated's keys, not %s's", name);
+  if (!tlsf && c->sli)
+    return shM_err(m, SH_ERR_ARG, "heap: sli is tlsf's key, not %s's", name);
+  if (tlsf && c->order && strcmp(c->order, "lifo") != 0)
+    return shM_err(m, SH_ERR_ARG, "heap: tlsf keeps each class as a LIFO list; order must be lifo");
+  return SH_OK;
+}
+
+#define FITS(name, defaults) \
+  { name, defaults, init, alloc, release, resize, walk_free, summary, NULL, destroy }
+
+const sh_policy_ops shF_first_fit = FITS("first_fit", fits_defaults);
+const sh_policy_ops shF_next_fit = FITS("next_fit", fits_defaults);
+const sh_policy_ops shF_best_fit = FITS("best_fit", fits_defaults);
+const sh_policy_ops shF_worst_fit = FITS("worst_fit", fits_defaults);
+const sh_policy_ops shF_segregated = FITS("segregated", fits_defaults);
+const sh_policy_ops shF_tlsf = FITS("tlsf", fits_defaults);
+const sh_policy_ops shF_csapp_implicit = FITS("csapp_implicit", csapp_defaults);
