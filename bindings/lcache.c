@@ -74,7 +74,8 @@ static int choice_field(lua_State *L, int t, const char *where, const char *key,
       luaL_addchar(&b, '"');
     }
     luaL_pushresult(&b);
-    luaL_tolstring(L, -2, NULL);
+    if (lua_type(L, -2) == LUA_TSTRING) lua_pushfstring(L, "\"%s\"", lua_tostring(L, -2));
+    else luaL_tolstring(L, -2, NULL);
     luaL_error(L, "%s: option '%s' is %s; it must be one of %s", where, key,
                lua_tostring(L, -1), lua_tostring(L, -2));
   }

@@ -31,7 +31,7 @@ int sh_sweep(sh_machine *m, uint64_t addr, uint64_t count, int64_t stride, int w
              int store, uint64_t value, uint64_t *sum) {
   const char *op = store ? "sweep (store)" : "sweep";
   uint64_t lo, hi, i, s = 0, cy;
-  int rc;
+  int rc, cat;
   *sum = 0;
   if ((rc = width_ok(m, op, width)) != SH_OK) return rc;
   if (count == 0) return SH_OK;
@@ -40,13 +40,14 @@ int sh_sweep(sh_machine *m, uint64_t addr, uint64_t count, int64_t stride, int w
                    "the address space", op, U(count), (long long)stride, U(addr));
   /* Checked as one span: the stack and the heap are each contiguous. */
   if ((rc = shM_check(m, op, lo, hi - lo)) != SH_OK) return rc;
+  cat = lo >= m->stack.limit_lo ? SH_COST_STACK : SH_COST_MEMORY;   /* as shM_price says */
   if (m->cache)
     cy = sh_cache_sweep(m->cache, addr, count, stride, (uint32_t)width,
-                        store ? SH_WRITE : SH_READ, SH_COST_MEMORY);
+                        store ? SH_WRITE : SH_READ, cat);
   else
     cy = count * m->cfg.cost.access;
-  m->c.cost[SH_COST_MEMORY] += cy;
-  m->c.lat[SH_COST_MEMORY] += cy;
+  m->c.cost[cat] += cy;
+  m->c.lat[cat] += cy;
   m->ops += count;
   if (store) {
     m->c.stores += count;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "internal.h"
 
@@ -13,6 +14,8 @@ typedef struct reader {
   const char *path;
   uint64_t lineno;
   char buf[LINE_MAX_BYTES];
+  char block[1 << 16];         /* read in blocks; lines are cut from here */
+  size_t pos, len;
   sh_atrace_result *r;
 } reader;
 
@@ -38,27 +41,51 @@ static const char *shown(const char *s, char *out, size_t n) {
   return out;
 }
 
-/* Next line into rd->buf: 1, or 0 at the end, or an error code.  Lines too
+static int fill(reader *rd) {
+  rd->pos = 0;
+  rd->len = fread(rd->block, 1, sizeof rd->block, rd->f);
+  if (rd->len > 0) return 1;
+  return ferror(rd->f) ? -1 : 0;
+}
+
+/* Next line into rd->buf: 1, or 0 at the end, or -1 (message set).  Read in
+** blocks (fgets cannot tell a NUL byte from the end of a line).  Lines too
 ** long for the buffer are errors unless they are valgrind's own chatter
 ** (banner lines like "==123== Command: ..."), which is skipped whole. */
 static int next_line(reader *rd, int *skip) {
-  size_t len;
+  size_t n = 0;
+  int any = 0, nul = 0, cut = 0;
   *skip = 0;
-  if (fgets(rd->buf, sizeof rd->buf, rd->f) == NULL) {
-    if (ferror(rd->f)) return fail(rd, "read error: %s", strerror(errno));
-    return 0;
-  }
-  rd->lineno++;
-  len = strlen(rd->buf);
-  if (len == sizeof rd->buf - 1 && rd->buf[len - 1] != '\n' && !feof(rd->f)) {
-    int ch;
-    if (!(rd->buf[0] == '=' && rd->buf[1] == '=')) {
-      char s[48];
-      return fail(rd, "line longer than %d bytes: '%s'", LINE_MAX_BYTES - 1,
-                  shown(rd->buf, s, sizeof s));
+  for (;;) {
+    const char *start, *nl;
+    size_t avail, take, room;
+    if (rd->pos == rd->len) {
+      int got = fill(rd);
+      if (got < 0) return fail(rd, "read error: %s", strerror(errno)), -1;
+      if (got == 0) break;
     }
-    while ((ch = getc(rd->f)) != EOF && ch != '\n') {}
-    *skip = 1;
+    start = rd->block + rd->pos;
+    avail = rd->len - rd->pos;
+    nl = memchr(start, '\n', avail);
+    take = nl ? (size_t)(nl - start) : avail;
+    any = 1;
+    if (memchr(start, '\0', take)) nul = 1;
+    room = sizeof rd->buf - 1 - n;
+    if (take > room) cut = 1;
+    memcpy(rd->buf + n, start, take > room ? room : take);
+    n += take > room ? room : take;
+    rd->pos += take + (nl != NULL);
+    if (nl) break;
+  }
+  if (!any) return 0;
+  rd->buf[n] = '\0';
+  rd->lineno++;
+  if (nul) return fail(rd, "a NUL byte: this is not a text trace"), -1;
+  if (cut) {
+    char s[48];
+    if (rd->buf[0] == '=' && rd->buf[1] == '=') { *skip = 1; return 1; }
+    fail(rd, "line longer than %d bytes: '%s'", LINE_MAX_BYTES - 1, shown(rd->buf, s, sizeof s));
+    return -1;
   }
   return 1;
 }
@@ -207,28 +234,32 @@ static int din_line(reader *rd, sh_cache *c, const sh_atrace_opts *o) {
 }
 
 int sh_cache_trace(sh_cache *c, const char *path, const sh_atrace_opts *o, sh_atrace_result *r) {
-  reader rd;
+  reader *rd;
   int rc = SH_OK, got, skip;
   memset(r, 0, sizeof *r);
-  memset(&rd, 0, sizeof rd);
-  rd.path = path;
-  rd.r = r;
   if ((unsigned)o->format > SH_ATRACE_DIN) {
     snprintf(r->error, sizeof r->error, "%s: unknown trace format %d", path, (int)o->format);
     return SH_ERR_ARG;
   }
-  if ((rd.f = fopen(path, "r")) == NULL) {
+  if ((rd = calloc(1, sizeof *rd)) == NULL) {     /* 64 KiB of buffer: not on the stack */
+    snprintf(r->error, sizeof r->error, "%s: out of host memory", path);
+    return SH_ERR_NOMEM;
+  }
+  rd->path = path;
+  rd->r = r;
+  if ((rd->f = fopen(path, "rb")) == NULL) {
     snprintf(r->error, sizeof r->error, "cannot open %s: %s", path, strerror(errno));
+    free(rd);
     return SH_ERR_ARG;
   }
-  setvbuf(rd.f, NULL, _IOFBF, 1 << 16);
-  while ((got = next_line(&rd, &skip)) == 1) {
+  while ((got = next_line(rd, &skip)) == 1) {
     if (skip) continue;
-    rc = o->format == SH_ATRACE_LACKEY ? lackey_line(&rd, c, o) : din_line(&rd, c, o);
+    rc = o->format == SH_ATRACE_LACKEY ? lackey_line(rd, c, o) : din_line(rd, c, o);
     if (rc != SH_OK) break;
   }
-  if (got < 0) rc = got;
-  r->lines = rd.lineno;
-  fclose(rd.f);
+  if (got < 0) rc = SH_ERR_ARG;
+  r->lines = rd->lineno;
+  fclose(rd->f);
+  free(rd);
   return rc;
 }

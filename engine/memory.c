@@ -30,7 +30,12 @@ int shM_check(sh_machine *m, const char *op, uint64_t addr, uint64_t n) {
 ** cache hierarchy says which level served it and what that took.  With the
 ** cache disabled an access costs cost.access cycles whatever its address. */
 void shM_price(sh_machine *m, uint64_t addr, uint64_t n, int cat, int write) {
-  uint64_t cy = m->cache
+  uint64_t cy;
+  /* A program access is a stack access when it lands in the stack (a
+  ** slot), heap payload otherwise: the categories the cache counts apart. */
+  if (cat == SH_COST_MEMORY && addr >= m->stack.limit_lo && addr < m->cfg.stack_top)
+    cat = SH_COST_STACK;
+  cy = m->cache
     ? sh_cache_access(m->cache, addr, (uint32_t)(n > 4096 ? 4096 : n), write ? SH_WRITE : SH_READ, cat)
     : m->cfg.cost.access;
   m->c.cost[cat] += cy;
