@@ -10,10 +10,8 @@
 
 typedef struct level {
   uint64_t *tag;               /* sets * ways block numbers (address >> shift) */
-  uint64_t *stamp;             /* lru: last use; fifo: fill time; random: unused */
   uint8_t *dirty;
   uint64_t sets, mask;         /* mask = sets - 1 when sets is a power of two, else 0 */
-  uint64_t clock;
   /* The block touched last and its slot: it is the most recent line of its
   ** set, so touching it again changes nothing but counters (any policy). */
   uint64_t last, last_slot;
@@ -91,7 +89,7 @@ static int checklevel(const sh_cache_level *l, char *err, size_t len) {
   if (l->size == 0 || l->size % ((uint64_t)l->line * l->ways) != 0)
     return refuse(err, len, "cache level %s: size %llu is not a multiple of line * ways (%llu)",
                   nm, (unsigned long long)l->size, (unsigned long long)l->line * l->ways);
-  if (l->size / l->line > ((uint64_t)1 << 24))   /* the host keeps 17 bytes a line */
+  if (l->size / l->line > ((uint64_t)1 << 24))   /* the host keeps 9 bytes a line */
     return refuse(err, len, "cache level %s: %llu lines are more than this model keeps (16 Mi)",
                   nm, (unsigned long long)(l->size / l->line));
   if ((unsigned)l->replace > SH_REPLACE_RANDOM || (unsigned)l->kind > SH_LEVEL_DATA)
@@ -126,9 +124,8 @@ static int setup(sh_cache *c, const sh_cache_config *cfg, char *err, size_t len)
     l->kind = src->kind;
     snprintf(l->name, sizeof l->name, "%s", src->name[0] ? src->name : "L?");
     l->tag = malloc(l->sets * l->ways * sizeof *l->tag);
-    l->stamp = calloc(l->sets * l->ways, sizeof *l->stamp);
     l->dirty = calloc(l->sets * l->ways, 1);
-    if (!l->tag || !l->stamp || !l->dirty) {
+    if (!l->tag || !l->dirty) {
       if (err && len) snprintf(err, len, "cache: out of host memory");
       return SH_ERR_NOMEM;
     }
@@ -169,7 +166,6 @@ void sh_cache_close(sh_cache *c) {
   if (c == NULL) return;
   for (i = 0; i < SH_CACHE_MAX_LEVELS; i++) {
     free(c->lv[i].tag);
-    free(c->lv[i].stamp);
     free(c->lv[i].dirty);
   }
   free(c);
@@ -181,9 +177,7 @@ void sh_cache_invalidate(sh_cache *c) {
   for (i = 0; i < c->n; i++) {
     level *l = &c->lv[i];
     for (k = 0; k < l->sets * l->ways; k++) l->tag[k] = NOLINE;
-    memset(l->stamp, 0, l->sets * l->ways * sizeof *l->stamp);
     memset(l->dirty, 0, l->sets * l->ways);
-    l->clock = 0;
     l->last = NOLINE;
   }
 }
@@ -219,23 +213,25 @@ static uint32_t uniform(uint64_t *s, uint32_t n) {
   }
 }
 
-static uint32_t victim(sh_cache *c, level *l, uint64_t base) {
-  const uint64_t *t = l->tag + base, *st = l->stamp + base;
-  uint32_t w, v = 0;
-  for (w = 0; w < l->ways; w++)
-    if (t[w] == NOLINE) return w;          /* an empty way is filled first */
-  if (l->replace == SH_REPLACE_RANDOM) return uniform(&c->rng, l->ways);
-  for (w = 1; w < l->ways; w++)
-    if (st[w] < st[v]) v = w;               /* lru: least recent use; fifo: oldest fill */
-  return v;
+/* Move slot i of a set to the front (most recent), the ones before it down. */
+static void to_front(level *l, uint64_t base, uint32_t i) {
+  uint64_t t = l->tag[base + i];
+  uint8_t d = l->dirty[base + i];
+  memmove(l->tag + base + 1, l->tag + base, i * sizeof *l->tag);
+  memmove(l->dirty + base + 1, l->dirty + base, i);
+  l->tag[base] = t;
+  l->dirty[base] = d;
 }
 
 /* Look block up at level l.  Returns 1 on a hit.  On a miss the block is
-** brought in when fill is set; a dirty line it pushes out is left in *wb. */
+** brought in when fill is set; a dirty line it pushes out is left in *wb.
+** A set is kept in order: by recency (lru) or by fill time (fifo), newest
+** first, so the victim is always the last way and empty ways sit at the
+** end; random keeps ways in place and picks one uniformly. */
 static int ref(sh_cache *c, level *l, uint64_t block, int write, int fill, uint64_t *wb) {
   uint64_t set, base;
   const uint64_t *t;
-  uint32_t w, found = 0;
+  uint32_t w, found = 0, last = l->ways - 1;
   if (block == l->last) {
     if (write && c->write == SH_WRITE_BACK) l->dirty[l->last_slot] = 1;
     return 1;
@@ -246,22 +242,27 @@ static int ref(sh_cache *c, level *l, uint64_t block, int write, int fill, uint6
   /* Branch-free compare: at most one way holds the block. */
   for (w = 0; w < l->ways; w++) found |= (uint32_t)(t[w] == block) * (w + 1);
   if (found) {
-    uint64_t slot = base + found - 1;
-    if (l->replace == SH_REPLACE_LRU) l->stamp[slot] = ++l->clock;
-    if (write && c->write == SH_WRITE_BACK) l->dirty[slot] = 1;
+    w = found - 1;
+    if (l->replace == SH_REPLACE_LRU && w != 0) { to_front(l, base, w); w = 0; }
+    if (write && c->write == SH_WRITE_BACK) l->dirty[base + w] = 1;
     l->last = block;
-    l->last_slot = slot;
+    l->last_slot = base + w;
     return 1;
   }
   if (!fill) return 0;
-  w = victim(c, l, base);
+  if (l->replace == SH_REPLACE_RANDOM) {
+    for (w = 0; w < l->ways && t[w] != NOLINE; w++) {}     /* an empty way first */
+    if (w == l->ways) w = uniform(&c->rng, l->ways);
+  } else {
+    w = last;
+  }
   if (t[w] != NOLINE) {
     l->evictions++;
     if (l->dirty[base + w]) { l->writebacks++; *wb = t[w]; }
   }
   l->tag[base + w] = block;
-  l->stamp[base + w] = ++l->clock;
   l->dirty[base + w] = (uint8_t)(write && c->write == SH_WRITE_BACK);
+  if (l->replace != SH_REPLACE_RANDOM && w != 0) { to_front(l, base, w); w = 0; }
   l->last = block;
   l->last_slot = base + w;
   return 0;

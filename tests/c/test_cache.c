@@ -311,6 +311,25 @@ static void machine(void) {
   CHECK_U64(s.loads, 1024);
   CHECK_U64(s.cost[SH_COST_MEMORY], s.access_cycles[SH_COST_MEMORY]);
   CHECK_U64(s.cycles, l1.misses * 200 + (1024 - l1.misses) * 4);
+  /* sums read in blocks agree with loads one at a time, across pages too */
+  {
+    uint64_t b, want = 0, got, j;
+    CHECK(sh_alloc(m, 40000, 0, &b) == SH_OK);
+    for (j = 0; j < 40000; j += 8) CHECK(sh_store(m, b + j, j * 2654435761u, 8) == SH_OK);
+    for (j = 0; j < 9000; j++) {
+      CHECK(sh_load(m, b + 1 + 3 * j, 4, &v) == SH_OK);
+      want += v;
+    }
+    CHECK(sh_sweep(m, b + 1, 9000, 3, 4, 0, 0, &got) == SH_OK);
+    CHECK_U64(got, want);
+    want = 0;
+    for (j = 0; j < 9; j++) {
+      CHECK(sh_load(m, b + 4090 * j, 8, &v) == SH_OK);
+      want += v;
+    }
+    CHECK(sh_sweep(m, b, 9, 4090, 8, 0, 0, &got) == SH_OK);
+    CHECK_U64(got, want);
+  }
   /* a sweep past the break performs nothing */
   CHECK(sh_sweep(m, a, 100000, 8, 8, 0, 0, &sum) == SH_ERR_ACCESS);
   CHECK_HAS(sh_errmsg(m), "sweep: 0x");

@@ -62,7 +62,10 @@ head -c 4000 /dev/urandom >"$TMP/garbage"
 printf 'I  0400000,4\n\0\1\2 L\n' >"$TMP/nul"
 sh_run cache "$TMP/garbage"
 expect_status 2
-expect_has err "$TMP/garbage:1: "
+expect_has err "stackheap: $TMP/garbage:"
+sh_run cache "$C/garbage.bin"
+expect_status 2
+expect_eq err "stackheap: $C/garbage.bin:1: a NUL byte: this is not a text trace"
 sh_run cache "$TMP/nul"
 expect_status 2
 expect_eq err "stackheap: $TMP/nul:2: a NUL byte: this is not a text trace"
