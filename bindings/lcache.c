@@ -206,22 +206,25 @@ static void push_level(lua_State *L, const sh_cache_stats *s, int with_categorie
   }
 }
 
-/* {[name] = level, ..., memory = {...}, levels = {names in order}} */
-static void push_cache(lua_State *L, const sh_cache *c, int with_categories) {
+/* {[name] = level, ..., memory = {...}}: only levels, so a caller can walk
+** it with pairs; each level's `index` gives the order (memory is last).
+** With `order`, also levels = {names in order} (for the CLI's reports). */
+static void push_cache(lua_State *L, const sh_cache *c, int with_categories, int order) {
   sh_cache_stats s;
   int i, n = sh_cache_levels(c);
   lua_createtable(L, 0, n + 2);
-  lua_createtable(L, n, 0);
+  if (order) lua_createtable(L, n, 0);
   for (i = 0; i <= n; i++) {
     sh_cache_stats_get(c, i, &s);
     push_level(L, &s, with_categories && i < n);
-    lua_setfield(L, -3, s.name);
-    if (i < n) {
+    setint(L, "index", (uint64_t)i + 1);
+    lua_setfield(L, order ? -3 : -2, s.name);
+    if (order && i < n) {
       lua_pushstring(L, s.name);
       lua_rawseti(L, -2, i + 1);
     }
   }
-  lua_setfield(L, -2, "levels");
+  if (order) lua_setfield(L, -2, "levels");
 }
 
 /* stats().cache and stats().access_cycles, into the table on top. */
@@ -231,7 +234,7 @@ void shL_stats_cache(lua_State *L, lmach *lm, const sh_stats *s) {
   lua_createtable(L, 0, SH_COST_N);
   for (i = 0; i < SH_COST_N; i++) setint(L, sh_cost_name(i), s->access_cycles[i]);
   lua_setfield(L, -2, "access_cycles");
-  if (c) push_cache(L, c, 1);
+  if (c) push_cache(L, c, 1, 0);
   else lua_newtable(L);                 /* the flat model has no levels */
   lua_setfield(L, -2, "cache");
 }
@@ -366,7 +369,7 @@ static int l_cache_trace(lua_State *L) {
     lua_pushstring(L, r->error);
     return 2;
   }
-  push_cache(L, *box, 0);
+  push_cache(L, *box, 0, 1);
   setint(L, "lines", r->lines);
   setint(L, "accesses_in_trace", r->accesses);
   setint(L, "cycles", r->cycles);

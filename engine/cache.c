@@ -328,7 +328,9 @@ static uint32_t slow(sh_cache *c, uint64_t addr, uint32_t size, int kind, int ca
 }
 
 uint32_t sh_cache_access(sh_cache *c, uint64_t addr, uint32_t size, sh_access_kind k, int cat) {
-  int i = c->first[k];
+  int i;
+  if ((unsigned)k >= SH_ACCESS_KINDS) k = SH_READ;
+  i = c->first[k];
   if (i < c->n && (unsigned)cat < SH_COST_N) {
     level *l = &c->lv[i];
     uint64_t b = addr >> l->shift;
@@ -343,7 +345,6 @@ uint32_t sh_cache_access(sh_cache *c, uint64_t addr, uint32_t size, sh_access_ki
       return l->latency;
     }
   }
-  if ((unsigned)k >= SH_ACCESS_KINDS) k = SH_READ;
   if ((unsigned)cat >= SH_COST_N) cat = SH_COST_MEMORY;
   return slow(c, addr, size, (int)k, cat);
 }
@@ -351,8 +352,9 @@ uint32_t sh_cache_access(sh_cache *c, uint64_t addr, uint32_t size, sh_access_ki
 uint64_t sh_cache_sweep(sh_cache *c, uint64_t addr, uint64_t count, int64_t stride,
                         uint32_t width, sh_access_kind k, int cat) {
   uint64_t total = 0, i = 0;
-  int f = c->first[k];
+  int f;
   if ((unsigned)k >= SH_ACCESS_KINDS || (unsigned)cat >= SH_COST_N) return 0;
+  f = c->first[k];
   while (i < count) {
     uint64_t a = addr + (uint64_t)((int64_t)i * stride);
     total += sh_cache_access(c, a, width, k, cat);

@@ -82,7 +82,10 @@ local CATEGORIES = { "stack", "memory", "alloc", "meta" }
 --- result is a printable table.
 function methods:cost_table()
   local s = self:stats()
-  local levels = s.cache.levels or {}
+  local levels = {}                       -- level names in order, memory left out
+  for name, l in pairs(s.cache) do
+    if name ~= "memory" then levels[l.index] = name end
+  end
   local rows, total = {}, { category = "total", cycles = 0, instructions = 0, access_cycles = 0,
                             accesses = 0, served = {} }
   for _, k in ipairs(CATEGORIES) do

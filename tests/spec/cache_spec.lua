@@ -11,7 +11,9 @@ end
 describe("the cache option", function()
   it("defaults to a 32 KiB L1 and a 1 MiB L2", function()
     local c = sh.machine():stats().cache
-    assert.same({ "L1", "L2" }, c.levels)
+    local names = {}
+    for name, l in pairs(c) do names[l.index] = name end
+    assert.same({ "L1", "L2", "memory" }, names)
     assert.equals(4, c.L1.latency)
     assert.equals(14, c.L2.latency)
     assert.equals(200, c.memory.latency)
@@ -30,7 +32,7 @@ describe("the cache option", function()
         { size = 4096, ways = 1, replace = "random" } },
       memory = 50, write = "through", allocate = false } }
     local c = m:stats().cache
-    assert.same({ "I1", "D1", "L3" }, c.levels)
+    assert.same({ 1, 2, 3, 4 }, { c.I1.index, c.D1.index, c.L3.index, c.memory.index })
     assert.equals(50, c.memory.latency)
     local a = m:alloc(64)
     m:reset_stats()
