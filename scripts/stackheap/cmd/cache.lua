@@ -150,22 +150,26 @@ local function text(c, res)
   return table.concat(out, "\n")
 end
 
+-- core.cache_trace with the CLI's reporting: the result, or nil after
+-- printing why (a refused configuration, or the trace's FILE:LINE message).
+local function trace(cmd, path, opts)
+  local ok, res, err = pcall(core.cache_trace, path, opts)
+  if not ok then
+    io.stderr:write("stackheap: ", cmd, ": ", tostring(res), "\n")
+  elseif not res then
+    io.stderr:write("stackheap: ", err, "\n")
+  end
+  return ok and res or nil
+end
+
 local function run(args)
   local cache, clamp = hierarchy(args)
   if not cache then
     io.stderr:write("stackheap: cache: ", clamp, "\n")
     return 2
   end
-  local ok, res, err = pcall(core.cache_trace, args.trace,
-                             { format = args.format, cache = cache, clamp = clamp })
-  if not ok then
-    io.stderr:write("stackheap: cache: ", tostring(res), "\n")
-    return 2
-  end
-  if not res then
-    io.stderr:write("stackheap: ", err, "\n")
-    return 2
-  end
+  local res = trace("cache", args.trace, { format = args.format, cache = cache, clamp = clamp })
+  if not res then return 2 end
   local c = counters(res)
   if args.json then print(json(c, res)) else print(text(c, res)) end
   return 0
@@ -192,4 +196,5 @@ return {
     parser:flag("--json", "Print one JSON object: cachegrind's counters, the levels, cycles.")
   end,
   run = run,
+  trace = trace,         -- for csim
 }

@@ -1,6 +1,6 @@
 -- stackheap.cmd.csim: the CMU cache lab's reference simulator (csim-ref), same flags,
 -- same printed answers: one LRU level, sizes ignored, M is a load then a store.
-local core = require "stackheap.core"
+local trace = require("stackheap.cmd.cache").trace
 
 local function int(flag, lo, hi)
   return function(v)
@@ -26,16 +26,8 @@ local function run(args)
   end
   local cache = { levels = { { name = "L1", size = sets * E * line, ways = E, line = line } },
                   write = "none" }
-  local ok, res, err = pcall(core.cache_trace, args.t, { cache = cache, csim = true,
-                                                         verbose = args.v })
-  if not ok then
-    io.stderr:write("stackheap: csim: ", tostring(res), "\n")
-    return 2
-  end
-  if not res then
-    io.stderr:write("stackheap: ", err, "\n")
-    return 2
-  end
+  local res = trace("csim", args.t, { cache = cache, csim = true, verbose = args.v })
+  if not res then return 2 end
   print(("hits:%d misses:%d evictions:%d"):format(res.hits, res.misses, res.evictions))
   return 0
 end
