@@ -133,6 +133,64 @@ static int l_free(lua_State *L) {
   return 0;
 }
 
+/* m:heap_profile() -> {free = {{size, count, bytes}...}, waste = {{size, blocks, bytes}...}}
+** by power-of-two buckets (size is the bucket's lower bound); empty ones left out */
+static int l_heap_profile(lua_State *L) {
+  lmach *lm = shL_tomach(L, 1);
+  sh_heap_profile p;
+  int k, n;
+  if (sh_heap_profile_get(lm->m, &p) != SH_OK) return shL_fail(L, lm);
+  lua_createtable(L, 0, 2);
+  lua_newtable(L);
+  for (k = 0, n = 0; k < 64; k++) {
+    if (!p.free_count[k]) continue;
+    lua_createtable(L, 0, 3);
+    lua_pushinteger(L, (lua_Integer)((uint64_t)1 << k)); lua_setfield(L, -2, "size");
+    lua_pushinteger(L, (lua_Integer)p.free_count[k]); lua_setfield(L, -2, "count");
+    lua_pushinteger(L, (lua_Integer)p.free_bytes[k]); lua_setfield(L, -2, "bytes");
+    lua_rawseti(L, -2, ++n);
+  }
+  lua_setfield(L, -2, "free");
+  lua_newtable(L);
+  for (k = 0, n = 0; k < 64; k++) {
+    if (!p.used_count[k]) continue;
+    lua_createtable(L, 0, 3);
+    lua_pushinteger(L, (lua_Integer)((uint64_t)1 << k)); lua_setfield(L, -2, "size");
+    lua_pushinteger(L, (lua_Integer)p.used_count[k]); lua_setfield(L, -2, "blocks");
+    lua_pushinteger(L, (lua_Integer)p.waste[k]); lua_setfield(L, -2, "bytes");
+    lua_rawseti(L, -2, ++n);
+  }
+  lua_setfield(L, -2, "waste");
+  return 1;
+}
+
+/* m:series() -> {op = {...}, heap = {...}, live = {...}}, sampled per sh.machine{series = N} */
+static int l_series(lua_State *L) {
+  lmach *lm = shL_tomach(L, 1);
+  size_t n, i;
+  const sh_series_point *p = sh_series(lm->m, &n);
+  const char *names[3] = { "op", "heap", "live" };
+  int f;
+  lua_createtable(L, 0, 3);
+  for (f = 0; f < 3; f++) {
+    lua_createtable(L, (int)(n < 1u << 24 ? n : 1u << 24), 0);
+    for (i = 0; i < n; i++) {
+      uint64_t v = f == 0 ? p[i].op : f == 1 ? p[i].heap_bytes : p[i].live_bytes;
+      lua_pushinteger(L, (lua_Integer)v);
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, names[f]);
+  }
+  return 1;
+}
+
+/* m:reset(): the arena's free-everything (bump only) */
+static int l_reset(lua_State *L) {
+  lmach *lm = shL_tomach(L, 1);
+  if (sh_heap_reset(lm->m) != SH_OK) return shL_fail(L, lm);
+  return 0;
+}
+
 static int l_realloc(lua_State *L) {
   lmach *lm = shL_tomach(L, 1);
   uint64_t a = addrarg(L, 2, "realloc"), size = sizearg(L, 3, "realloc"), out;
@@ -349,7 +407,8 @@ static int l_word(lua_State *L) {
 /* ---- registration ---- */
 
 static const luaL_Reg machine_methods[] = {
-  { "alloc", l_alloc }, { "free", l_free }, { "realloc", l_realloc }, { "blocks", l_blocks },
+  { "alloc", l_alloc }, { "free", l_free }, { "realloc", l_realloc }, { "reset", l_reset },
+  { "heap_profile", l_heap_profile }, { "series", l_series }, { "blocks", l_blocks },
   { "load", l_load }, { "store", l_store }, { "read", l_read }, { "write", l_write },
   { "peek", l_peek }, { "stats", l_stats }, { "reset_stats", l_reset_stats },
   { "errors", l_errors }, { "ops", l_ops }, { "word", l_word }, { "close", l_gc },
@@ -379,6 +438,7 @@ int luaopen_stackheap_core(lua_State *L) {
   lua_pushcfunction(L, l_machine); lua_setfield(L, -2, "machine");
   lua_pushcfunction(L, l_version); lua_setfield(L, -2, "version");
   shL_open_cache(L);
+  shL_open_trace(L);
   luaL_getmetatable(L, SHL_MACHINE);
   lua_getfield(L, -1, "__index");
   lua_setfield(L, -3, "machine_methods");      /* init.lua adds its methods here */

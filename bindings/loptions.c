@@ -79,21 +79,61 @@ static const char *opt_choice(optctx *o, const char *key, const char *const choi
 
 #define BIG ((lua_Integer)1 << 48)
 
+/* classes = "pow2" or a list of ascending bounds; the list lives in a
+** userdata left on the stack, so it outlasts sh_open. */
+static void classes_option(optctx *o, sh_heap_config *h) {
+  lua_State *L = o->L;
+  uint64_t *v;
+  int n, i;
+  if (!opt_present(o, "classes")) return;
+  if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "pow2") == 0) {
+    lua_pop(L, 1);
+    return;                    /* NULL classes: powers of two */
+  }
+  if (!lua_istable(L, -1))
+    luaL_error(L, "%s: option 'classes' must be \"pow2\" or a list of sizes, got %s",
+               o->where, luaL_typename(L, -1));
+  n = (int)luaL_len(L, -1);
+  if (n < 1 || n > 4096)
+    luaL_error(L, "%s: option 'classes' must list 1 to 4096 sizes, got %d", o->where, n);
+  v = lua_newuserdatauv(L, (size_t)n * sizeof *v, 0);
+  for (i = 0; i < n; i++) {
+    int ok;
+    lua_Integer x;
+    lua_geti(L, -2, i + 1);
+    x = lua_tointegerx(L, -1, &ok);
+    if (!ok || x <= 0)
+      luaL_error(L, "%s: classes[%d] must be a positive integer, got %s", o->where, i + 1,
+                 luaL_tolstring(L, -1, NULL));
+    lua_pop(L, 1);
+    v[i] = (uint64_t)x;
+  }
+  lua_replace(L, -2);          /* keep the userdata, drop the table */
+  lua_rotate(L, o->t, 1);      /* below the heap table, which the caller pops */
+  o->t++;
+  h->classes = v;
+  h->nclasses = n;
+}
+
 static void heap_options(lua_State *L, int t, sh_heap_config *h) {
   static const char *const known[] = { "policy", "base", "size", "max", "extend", "align",
-    "header", "footer", "min_block", "split_min", "order", "coalesce", NULL };
-  static const char *const policies[] = { "first_fit", NULL };
-  /* first_fit keeps an address-ordered list and coalesces at once; the
-  ** other orders and coalescing modes come with the policy suite. */
-  static const char *const orders[] = { "address", NULL };
-  static const char *const coalesce[] = { "immediate", NULL };
+    "header", "footer", "min_block", "split_min", "order", "coalesce", "fit", "classes",
+    "min_order", "max_order", "sli", NULL };
+  static const char *const orders[] = { "address", "lifo", "fifo", "size_asc", "size_desc", NULL };
+  static const char *const coalesce[] = { "immediate", "deferred", "none", NULL };
+  static const char *const fits[] = { "first", "best", NULL };
+  const char *policies[32];
   optctx o;
   lua_Integer v;
+  int i;
+  for (i = 0; i < 31 && (policies[i] = sh_policy_name(i)) != NULL; i++) {}
+  policies[i] = NULL;
   o.L = L; o.t = t; o.where = "machine: heap";
   opt_known(&o, known);
   if ((h->policy = opt_choice(&o, "policy", policies)) == NULL) h->policy = "first_fit";
-  opt_choice(&o, "order", orders);
-  opt_choice(&o, "coalesce", coalesce);
+  h->order = opt_choice(&o, "order", orders);
+  h->coalesce = opt_choice(&o, "coalesce", coalesce);
+  h->fit = opt_choice(&o, "fit", fits);
   if (opt_int(&o, "base", 4096, BIG, &v)) h->base = (uint64_t)v;
   if (opt_int(&o, "size", 0, BIG, &v)) h->size = (uint64_t)v;
   if (opt_int(&o, "max", 1, BIG, &v)) h->max = (uint64_t)v;
@@ -103,6 +143,10 @@ static void heap_options(lua_State *L, int t, sh_heap_config *h) {
   if (opt_int(&o, "footer", 0, 64, &v)) h->footer = v;
   if (opt_int(&o, "min_block", 1, BIG, &v)) h->min_block = (uint64_t)v;
   if (opt_int(&o, "split_min", 0, BIG, &v)) h->split_min = (uint64_t)v;
+  if (opt_int(&o, "min_order", 1, 40, &v)) h->min_order = (int)v;
+  if (opt_int(&o, "max_order", 1, 40, &v)) h->max_order = (int)v;
+  if (opt_int(&o, "sli", 1, 6, &v)) h->sli = (int)v;
+  classes_option(&o, h);
 }
 
 static void cost_options(lua_State *L, int t, sh_cost_config *c) {
@@ -129,7 +173,7 @@ static int subtable(lua_State *L, int t, const char *key) {
 
 int shL_machine_options(lua_State *L, int t, sh_config *c) {
   static const char *const known[] = { "word", "stack", "heap", "cache", "check", "seed",
-    "cost", NULL };
+    "cost", "series", NULL };
   static const char *const stack_known[] = { "size", "top", NULL };
   optctx o;
   lua_Integer v;
@@ -141,6 +185,7 @@ int shL_machine_options(lua_State *L, int t, sh_config *c) {
     c->word = (int)v;
   }
   if (opt_int(&o, "seed", LUA_MININTEGER, LUA_MAXINTEGER, &v)) c->seed = (uint64_t)v;
+  if (opt_int(&o, "series", 0, LUA_MAXINTEGER, &v)) c->series = (uint64_t)v;
   if (opt_present(&o, "check")) {
     if (lua_isboolean(L, -1)) c->check = lua_toboolean(L, -1);
     else if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "raise") == 0)

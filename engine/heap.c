@@ -135,6 +135,23 @@ void shH_step(sh_machine *m, uint64_t n) {
   shM_price_hits(m, n, SH_COST_META);
 }
 
+static void sample(sh_machine *m, uint64_t hb) {
+  uint64_t n = m->c.allocs + m->c.frees + m->c.reallocs + 1;
+  sh_series_point *p;
+  if (m->cfg.series == 0 || n % m->cfg.series != 0) return;
+  if (m->nseries == m->cseries) {
+    size_t cap = m->cseries ? m->cseries * 2 : 256;
+    sh_series_point *ns = realloc(m->series, cap * sizeof *ns);
+    if (ns == NULL) return;                 /* a shorter series, not a failed operation */
+    m->series = ns;
+    m->cseries = cap;
+  }
+  p = &m->series[m->nseries++];
+  p->op = m->ops ? m->ops - 1 : 0;
+  p->heap_bytes = hb;
+  p->live_bytes = m->c.live_bytes;
+}
+
 void shM_heap_changed(sh_machine *m) {
   sh_counts *c = &m->c;
   uint64_t hb = m->heap.brk - m->heap.cfg.base;
@@ -143,6 +160,37 @@ void shM_heap_changed(sh_machine *m) {
     c->peak_heap_bytes = hb;
     c->live_at_peak_heap = c->live_bytes;
   }
+  sample(m, hb);
+}
+
+const sh_series_point *sh_series(const sh_machine *m, size_t *n) {
+  *n = m->nseries;
+  return m->series;
+}
+
+static int bucket(uint64_t x) {
+  int k = 0;
+  while (k < 63 && ((uint64_t)2 << k) <= x) k++;
+  return k;
+}
+
+static int profile_block(void *ud, const sh_block *b) {
+  sh_heap_profile *p = ud;
+  if (b->used) {
+    int k = bucket(b->requested);
+    p->used_count[k]++;
+    p->waste[k] += b->size - b->requested;
+  } else {
+    int k = bucket(b->size);
+    p->free_count[k]++;
+    p->free_bytes[k] += b->size;
+  }
+  return 0;
+}
+
+int sh_heap_profile_get(sh_machine *m, sh_heap_profile *out) {
+  memset(out, 0, sizeof *out);
+  return sh_blocks(m, profile_block, out);
 }
 
 /* ---- checking what the policy says ---- */
@@ -250,7 +298,10 @@ int sh_free(sh_machine *m, uint64_t addr) {
   shM_charge(m, SH_COST_ALLOC, m->cfg.cost.free);
   if (addr == 0) return SH_OK;               /* free(NULL) does nothing, as in C */
   if ((x = find_live(m, "free", addr, &rc)) == SHT_NIL) return rc;
-  if ((rc = release(m, x, op)) == SH_OK) m->c.frees++;
+  if ((rc = release(m, x, op)) == SH_OK) {
+    shM_heap_changed(m);
+    m->c.frees++;
+  }
   return rc;
 }
 

@@ -145,6 +145,8 @@ struct sh_machine {
   sh_heap heap;
   sh_counts c;
   sh_reports reports;
+  sh_series_point *series;     /* config.series samples */
+  size_t nseries, cseries;
   sh_cache *cache;             /* NULL: the flat model, every access cost.access */
   uint64_t ops;                /* operations so far: the "op N" of messages */
   char msg[256];
@@ -166,7 +168,7 @@ void shM_price_hits(sh_machine *m, uint64_t n, int cat);
 int shM_check(sh_machine *m, const char *op, uint64_t addr, uint64_t n);
 /* How many word-sized accesses a copy of n bytes at addr makes. */
 uint64_t shM_words(const sh_machine *m, uint64_t addr, uint64_t n);
-/* Peak bookkeeping after the heap changed. */
+/* Peak bookkeeping (and the series) after a heap operation. */
 void shM_heap_changed(sh_machine *m);
 
 #endif

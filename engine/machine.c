@@ -104,6 +104,7 @@ void sh_close(sh_machine *m) {
   shS_free(&m->stack);
   shP_free(&m->space);
   shC_free(&m->reports);
+  free(m->series);
   sh_cache_close(m->cache);
   free(m);
 }

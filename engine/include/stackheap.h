@@ -116,6 +116,8 @@ typedef struct sh_config {
   sh_cache_config cache;  /* enabled with the default hierarchy by sh_config_init */
   int check;            /* 0: misuse is an error code; 1: record it and go on */
   uint64_t seed;
+  uint64_t series;      /* sample heap size and live bytes every this many heap
+                           operations (0: no series) */
 } sh_config;
 
 /* Fill a config with the defaults. */
@@ -207,6 +209,18 @@ typedef struct sh_block {
   int used;
   uint64_t payload, requested; /* used blocks only */
 } sh_block;
+
+/* The heap's shape, walked on demand: bucket k holds sizes in [2^k, 2^(k+1)).
+** free_*: free blocks by size; used/waste: used blocks by requested size,
+** and the bytes their blocks hold beyond the request (headers included). */
+typedef struct sh_heap_profile {
+  uint64_t free_count[64], free_bytes[64], used_count[64], waste[64];
+} sh_heap_profile;
+int sh_heap_profile_get(sh_machine *m, sh_heap_profile *out);
+
+/* The sampled series (config.series): point i is after heap operation op[i]. */
+typedef struct sh_series_point { uint64_t op, heap_bytes, live_bytes; } sh_series_point;
+const sh_series_point *sh_series(const sh_machine *m, size_t *n);
 
 /* Free every block at once: the bump policy's arena reset.  SH_ERR_ARG for
 ** a policy that cannot. */

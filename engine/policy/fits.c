@@ -125,7 +125,8 @@ static uint32_t search_one(sh_machine *m, fits *s, int c, uint64_t need, uint64_
     x = s->has_rover ? shFL_first_from(ls, c, s->rover, need, &rank) : SHT_NIL;
     if (x) { *steps += rank - from + 1; break; }
     x = shFL_first(ls, c, need, &rank);            /* wrap to the lowest position */
-    if (x && rank >= from && s->has_rover) x = SHT_NIL;
+    if (!s->has_rover) { *steps += x ? rank + 1 : n; break; }
+    if (x && rank >= from) x = SHT_NIL;
     *steps += x ? (n - from) + rank + 1 : n;
     break;
   }
