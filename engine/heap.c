@@ -68,7 +68,7 @@ int shH_init(sh_machine *m, const sh_heap_config *in) {
   size_t i;
   int rc;
   shT_init(&h->live);
-  shT_init(&h->freed);
+  shY_init(&h->freed);
   for (i = 0; i < sizeof policies / sizeof policies[0]; i++)
     if (strcmp(policies[i]->name, name) == 0) h->ops = policies[i];
   if (h->ops == NULL)
@@ -90,7 +90,7 @@ void shH_free(sh_machine *m) {
   if (h->ops) h->ops->destroy(h->state);
   h->ops = NULL;
   shT_free(&h->live);
-  shT_free(&h->freed);
+  shY_free(&h->freed);
 }
 
 uint64_t shH_live_before(const sh_machine *m, uint64_t addr) {
@@ -217,7 +217,7 @@ static int record(sh_machine *m, uint64_t size, uint64_t p, uint64_t b, uint64_t
   sh_heap *h = &m->heap;
   if (shT_insert(&h->live, b, bs, p, size) == SHT_NIL)
     return shM_err(m, SH_ERR_NOMEM, "alloc: out of host memory");
-  shT_remove(&h->freed, p);
+  shY_del(&h->freed, p);
   m->c.live_bytes += size;
   m->c.live_blocks++;
   m->c.used_block_bytes += bs;
@@ -259,12 +259,13 @@ int sh_alloc(sh_machine *m, uint64_t size, uint64_t align, uint64_t *addr) {
 ** that tells a double free from a wild one). */
 static uint32_t find_live(sh_machine *m, const char *op, uint64_t p, int *code) {
   sh_heap *h = &m->heap;
-  uint32_t x = shT_le(&h->live, p), f;
+  uint32_t x = shT_le(&h->live, p);
+  uint64_t f;
   if (x != SHT_NIL && h->live.n[x].a == p) return x;
-  if ((f = shT_find(&h->freed, p)) != SHT_NIL) {
+  if (shY_get(&h->freed, p, &f)) {
     *code = shC_misuse(m, SH_E_DOUBLE_FREE, p, SH_ERR_FREE,
                        "%s: 0x%llx is not the start of a live block (freed at op %llu)",
-                       op, U(p), U(h->freed.n[f].a));
+                       op, U(p), U(f));
   } else if (x != SHT_NIL && p < h->live.n[x].key + h->live.n[x].size) {
     *code = shC_misuse(m, SH_E_INVALID_FREE, p, SH_ERR_FREE,
                        "%s: 0x%llx is not the start of a live block (it is %llu bytes into "
@@ -285,7 +286,7 @@ static int release(sh_machine *m, uint32_t x, uint64_t op) {
   m->c.live_bytes -= n.b;
   m->c.live_blocks--;
   m->c.used_block_bytes -= n.size;
-  if (shT_insert(&h->freed, n.a, 0, op, 0) == SHT_NIL)
+  if (shY_put(&h->freed, n.a, op) != 0)
     return shM_err(m, SH_ERR_NOMEM, "free: out of host memory");
   if ((rc = h->ops->free(m, h->state, n.key, n.size)) != SH_OK) return rc;
   return SH_OK;
@@ -419,8 +420,7 @@ int sh_blocks(sh_machine *m, sh_block_fn fn, void *ud) {
 /* Every live block becomes freed history, then the policy forgets them all. */
 static int forget(void *ud, const shT_node *x) {
   sh_machine *m = ud;
-  shT_remove(&m->heap.freed, x->a);
-  return shT_insert(&m->heap.freed, x->a, 0, m->ops, 0) == SHT_NIL;
+  return shY_put(&m->heap.freed, x->a, m->ops) != 0;
 }
 
 int sh_heap_reset(sh_machine *m) {

@@ -58,6 +58,18 @@ typedef struct sh_stack {
 void shS_init(sh_stack *s);
 void shS_free(sh_stack *s);
 
+/* ---- history.c: freed payloads and when ---- */
+typedef struct sh_history_entry { uint64_t key, op; } sh_history_entry;
+typedef struct sh_history {
+  sh_history_entry *e;
+  size_t cap, n;
+} sh_history;
+void shY_init(sh_history *h);
+void shY_free(sh_history *h);
+int shY_get(const sh_history *h, uint64_t key, uint64_t *op);
+int shY_put(sh_history *h, uint64_t key, uint64_t op);
+void shY_del(sh_history *h, uint64_t key);
+
 /* ---- heap.c: the driver every policy goes through ---- */
 typedef struct sh_heap sh_heap;
 
@@ -92,7 +104,7 @@ struct sh_heap {
   void *state;
   uint64_t brk;
   sh_tree live;                /* key block addr, size bsize, a payload, b requested */
-  sh_tree freed;               /* key payload, a the op that freed it */
+  sh_history freed;            /* payload -> the op that freed it */
 };
 
 int shH_init(sh_machine *m, const sh_heap_config *c);

@@ -52,19 +52,6 @@ static void pull(sh_tree *t, uint32_t x) {
   p->cnt = 1 + N(t, p->l).cnt + N(t, p->r).cnt;
 }
 
-/* Split x into the nodes before (key, sub) (*a) and the rest (*b). */
-static void split(sh_tree *t, uint32_t x, uint64_t key, uint64_t sub, uint32_t *a, uint32_t *b) {
-  if (x == SHT_NIL) { *a = *b = SHT_NIL; return; }
-  if (before(t, x, key, sub)) {
-    split(t, N(t, x).r, key, sub, &N(t, x).r, b);
-    *a = x;
-  } else {
-    split(t, N(t, x).l, key, sub, a, &N(t, x).l);
-    *b = x;
-  }
-  pull(t, x);
-}
-
 static uint32_t merge(sh_tree *t, uint32_t a, uint32_t b) {
   if (a == SHT_NIL) return b;
   if (b == SHT_NIL) return a;
@@ -98,8 +85,38 @@ static uint32_t newnode(sh_tree *t) {
   return t->used++;
 }
 
+/* Insert by descent, rotating the new node up while its priority wins:
+** one pass down and up the path, where split-and-merge would take three. */
+static uint32_t ins(sh_tree *t, uint32_t x, uint32_t nw) {
+  uint32_t y;
+  if (x == SHT_NIL) return nw;
+  if (before(t, x, N(t, nw).key, N(t, nw).a)) {
+    N(t, x).r = ins(t, N(t, x).r, nw);
+    if (N(t, N(t, x).r).prio > N(t, x).prio) {
+      y = N(t, x).r;
+      N(t, x).r = N(t, y).l;
+      N(t, y).l = x;
+      pull(t, x);
+      pull(t, y);
+      return y;
+    }
+  } else {
+    N(t, x).l = ins(t, N(t, x).l, nw);
+    if (N(t, N(t, x).l).prio > N(t, x).prio) {
+      y = N(t, x).l;
+      N(t, x).l = N(t, y).r;
+      N(t, y).r = x;
+      pull(t, x);
+      pull(t, y);
+      return y;
+    }
+  }
+  pull(t, x);
+  return x;
+}
+
 uint32_t shT_insert(sh_tree *t, uint64_t key, uint64_t size, uint64_t a, uint64_t b) {
-  uint32_t x = newnode(t), l, r;
+  uint32_t x = newnode(t);
   shT_node *p;
   if (x == SHT_NIL) return SHT_NIL;
   p = &N(t, x);
@@ -107,8 +124,7 @@ uint32_t shT_insert(sh_tree *t, uint64_t key, uint64_t size, uint64_t a, uint64_
   p->l = p->r = SHT_NIL;
   p->prio = nextprio(t);
   pull(t, x);
-  split(t, t->root, key, a, &l, &r);
-  t->root = merge(t, merge(t, l, x), r);
+  t->root = ins(t, t->root, x);
   return x;
 }
 
