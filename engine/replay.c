@@ -1,0 +1,292 @@
+/* replay.c -- applying a trace's operations to a machine, checked as the malloc-lab driver checks.
+** Trace ids map to simulated payloads in a hash map; payloads hold bytes derived from their id, verified on realloc and free. */
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+#include "trace.h"
+
+#define U(x) ((unsigned long long)(x))
+#define KEEP 16                 /* failed checks whose messages are kept */
+#define CHUNK 65536             /* a multiple of the pattern's period */
+
+struct sh_replay {
+  sh_machine *m;
+  char *name;
+  int flags;
+  shI_map live;                 /* id -> a payload, b requested size */
+  sh_tree ranges;               /* payload -> size: the driver's own overlap record */
+  FILE *log;
+  uint64_t ops, errors;
+  char *errs[KEEP];
+  int nerrs;
+  char msg[640];
+  uint8_t *pat, *got;           /* CHUNK bytes each */
+};
+
+int sh_replay_new(sh_replay **out, sh_machine *m, const char *name, int flags) {
+  sh_replay *r = calloc(1, sizeof *r);
+  *out = r;
+  if (r == NULL) return SH_ERR_NOMEM;
+  r->m = m;
+  r->flags = flags;
+  shI_init(&r->live);
+  shT_init(&r->ranges);
+  r->name = malloc(strlen(name) + 1);
+  r->pat = malloc(CHUNK);
+  r->got = malloc(CHUNK);
+  if (r->name == NULL || r->pat == NULL || r->got == NULL) {
+    snprintf(r->msg, sizeof r->msg, "replay: out of memory");
+    return SH_ERR_NOMEM;
+  }
+  strcpy(r->name, name);
+  return SH_OK;
+}
+
+void sh_replay_free(sh_replay *r) {
+  int i;
+  if (r == NULL) return;
+  for (i = 0; i < r->nerrs; i++) free(r->errs[i]);
+  shI_free(&r->live);
+  shT_free(&r->ranges);
+  free(r->name);
+  free(r->pat);
+  free(r->got);
+  free(r);
+}
+
+const char *sh_replay_errmsg(const sh_replay *r) {
+  if (r == NULL) return "out of memory";
+  return r->msg[0] ? r->msg : "no error";
+}
+
+void sh_replay_log(sh_replay *r, void *file) {
+  r->log = file;
+}
+
+uint64_t sh_replay_ops(const sh_replay *r) { return r->ops; }
+uint64_t sh_replay_error_count(const sh_replay *r) { return r->errors; }
+
+const char *sh_replay_error(const sh_replay *r, int i) {
+  return i >= 0 && i < r->nerrs ? r->errs[i] : NULL;
+}
+
+static int bad(sh_replay *r, const sh_op *op, const char *fmt, unsigned long long a,
+               unsigned long long b) {
+  int k = snprintf(r->msg, sizeof r->msg, "%s:%llu: ", r->name, U(op->line));
+  if (k < 0 || (size_t)k >= sizeof r->msg) k = 0;
+  snprintf(r->msg + k, sizeof r->msg - (size_t)k, fmt, a, b);
+  return SH_ERR_INPUT;
+}
+
+/* A failed check: counted, the first few kept; the replay goes on. */
+static void failed(sh_replay *r, const sh_op *op, const char *text) {
+  char buf[700];
+  r->errors++;
+  if (r->nerrs < KEEP) {
+    int n = snprintf(buf, sizeof buf, "%s:%llu: %s", r->name, U(op->line), text);
+    char *s = malloc((size_t)(n < 0 ? 0 : n) + 1);
+    if (s != NULL) { strcpy(s, n < 0 ? "" : buf); r->errs[r->nerrs++] = s; }
+  }
+}
+
+/* ---- payload integrity ---- */
+
+/* Byte i of id's payload.  The (i >> 3) term makes a block shifted by a
+** multiple of 8 bytes read wrong; the period is 2048 bytes. */
+static void pattern(uint8_t *p, uint64_t id, size_t n) {
+  uint64_t h = id + 0x9E3779B97F4A7C15ull;
+  size_t i;
+  h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
+  h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
+  h ^= h >> 31;
+  for (i = 0; i < n; i++) p[i] = (uint8_t)((h >> ((i & 7) * 8)) + (i >> 3));
+}
+
+/* Fill [from, to) of the payload at addr with id's bytes. */
+static void fill(sh_replay *r, uint64_t id, uint64_t addr, uint64_t from, uint64_t to) {
+  uint64_t off = from - from % CHUNK;
+  if (from >= to) return;
+  pattern(r->pat, id, (size_t)(to - off < CHUNK ? to - off : CHUNK));
+  while (from < to) {
+    uint64_t in = from % CHUNK, n = CHUNK - in;
+    if (n > to - from) n = to - from;
+    sh_poke(r->m, addr + from, r->pat + in, (size_t)n);
+    from += n;
+  }
+}
+
+/* The first byte of [0, n) at addr that is not id's, or n. */
+static uint64_t verify(sh_replay *r, uint64_t id, uint64_t addr, uint64_t n) {
+  uint64_t done = 0;
+  if (n == 0) return 0;
+  pattern(r->pat, id, (size_t)(n < CHUNK ? n : CHUNK));
+  while (done < n) {
+    size_t k = (size_t)(n - done < CHUNK ? n - done : CHUNK), i;
+    sh_peek(r->m, addr + done, r->got, k);
+    if (memcmp(r->got, r->pat, k) != 0) {
+      for (i = 0; i < k && r->got[i] == r->pat[i]; i++) {}
+      return done + i;
+    }
+    done += k;
+  }
+  return n;
+}
+
+static void check_payload(sh_replay *r, const sh_op *op, uint64_t id, uint64_t addr, uint64_t n,
+                          const char *when) {
+  char text[300];
+  uint64_t at = verify(r, id, addr, n);
+  if (at == n) return;
+  snprintf(text, sizeof text, "the payload of id %llu (0x%llx, %llu bytes) changed %s: byte %llu "
+           "is not what was written", U(id), U(addr), U(n), when, U(at));
+  failed(r, op, text);
+}
+
+/* ---- the driver's placement checks ---- */
+
+/* Aligned, inside the heap, overlapping no other live payload; records it. */
+static void place(sh_replay *r, const sh_op *op, uint64_t id, uint64_t p, uint64_t n) {
+  sh_machine *m = r->m;
+  uint64_t align = m->heap.cfg.align;
+  uint32_t x;
+  char text[300];
+  const char *why = NULL;
+  if (p % align != 0) {
+    why = "is not aligned";
+  } else if (p < m->heap.cfg.base || p + n > m->heap.brk || p + n < p) {
+    why = "lies outside the heap";
+  } else if (n > 0 && (x = shT_le(&r->ranges, p + n - 1)) != SHT_NIL &&
+             r->ranges.n[x].key + r->ranges.n[x].size > p) {
+    snprintf(text, sizeof text, "the payload for id %llu at 0x%llx (%llu bytes) overlaps the "
+             "payload at 0x%llx (%llu bytes)", U(id), U(p), U(n), U(r->ranges.n[x].key),
+             U(r->ranges.n[x].size));
+    failed(r, op, text);
+    return;
+  }
+  if (why != NULL) {
+    snprintf(text, sizeof text, "the payload for id %llu at 0x%llx (%llu bytes, align %llu) %s "
+             "[0x%llx, 0x%llx)", U(id), U(p), U(n), U(align), why, U(m->heap.cfg.base),
+             U(m->heap.brk));
+    failed(r, op, text);
+    return;
+  }
+  if (n > 0) shT_insert(&r->ranges, p, n, 0, 0);
+}
+
+static void unplace(sh_replay *r, uint64_t p, uint64_t n) {
+  uint32_t x;
+  if (n > 0 && (x = shT_find(&r->ranges, p)) != SHT_NIL && r->ranges.n[x].size == n)
+    shT_remove(&r->ranges, p);
+}
+
+/* ---- operations ---- */
+
+static void logop(sh_replay *r, const sh_op *op, uint64_t addr, int ok, uint64_t searched) {
+  static const char *const names[] = { "end", "alloc", "free", "realloc" };
+  fprintf(r->log, "{\"i\":%llu,\"op\":\"%s\",", U(r->ops), names[op->kind]);
+  if (op->id == SH_ID_NULL) fputs("\"id\":-1", r->log);
+  else fprintf(r->log, "\"id\":%llu", U(op->id));
+  if (op->kind != SH_OP_FREE) fprintf(r->log, ",\"size\":%llu", U(op->size));
+  if (ok) fprintf(r->log, ",\"addr\":%llu", U(addr));
+  else fputs(",\"addr\":null", r->log);
+  fprintf(r->log, ",\"searched\":%llu}\n", U(searched));
+}
+
+/* A call the machine refused: out of memory, or a policy's impossible answer. */
+static int refused(sh_replay *r, const sh_op *op, int rc, const char *what) {
+  char text[400];
+  if (rc == SH_ERR_NOMEM) {
+    snprintf(r->msg, sizeof r->msg, "%s", sh_errmsg(r->m));
+    return rc;
+  }
+  snprintf(text, sizeof text, "%s failed: %s", what, sh_errmsg(r->m));
+  failed(r, op, text);
+  return SH_OK;
+}
+
+int sh_replay_op(sh_replay *r, const sh_op *op) {
+  sh_machine *m = r->m;
+  int check = r->flags & SH_REPLAY_CHECK, fresh, rc = SH_OK, ok = 1;
+  uint64_t searched = m->c.searched, addr = 0;
+  shI_slot *x;
+  char what[120];
+  switch (op->kind) {
+  case SH_OP_END:
+    return SH_OK;
+  case SH_OP_ALLOC:
+    if (op->id == SH_ID_NULL) return bad(r, op, "an alloc needs a real id, not -1", 0, 0);
+    if ((x = shI_put(&r->live, op->id, &fresh)) == NULL) {
+      snprintf(r->msg, sizeof r->msg, "replay: out of host memory");
+      return SH_ERR_NOMEM;
+    }
+    if (!fresh) return bad(r, op, "alloc of id %llu, which is still live (never freed)", U(op->id), 0);
+    rc = sh_alloc(m, op->size, 0, &addr);
+    if (rc != SH_OK) {
+      snprintf(what, sizeof what, "alloc of %llu bytes for id %llu", U(op->size), U(op->id));
+      x->a = x->b = 0;            /* the program got NULL: later uses are of NULL */
+      ok = 0;
+      if ((rc = refused(r, op, rc, what)) != SH_OK) return rc;
+      break;
+    }
+    x->a = addr;
+    x->b = op->size;
+    if (check) {
+      place(r, op, op->id, addr, op->size);
+      fill(r, op->id, addr, 0, op->size);
+    }
+    break;
+  case SH_OP_FREE:
+    if (op->id == SH_ID_NULL) {
+      rc = sh_free(m, 0);
+      break;
+    }
+    if ((x = shI_get(&r->live, op->id)) == NULL)
+      return bad(r, op, "free of id %llu, which is not live (never allocated, or freed already)",
+                 U(op->id), 0);
+    addr = x->a;
+    if (check && addr) {
+      check_payload(r, op, op->id, addr, x->b, "before its free");
+      unplace(r, addr, x->b);
+    }
+    shI_del(&r->live, op->id);
+    if (addr && (rc = sh_free(m, addr)) != SH_OK) {
+      snprintf(what, sizeof what, "free of id %llu", U(op->id));
+      if ((rc = refused(r, op, rc, what)) != SH_OK) return rc;
+    }
+    break;
+  case SH_OP_REALLOC: {
+    uint64_t old, oldn, keep;
+    if (op->id == SH_ID_NULL || (x = shI_get(&r->live, op->id)) == NULL)
+      return bad(r, op, "realloc of id %llu, which is not live (never allocated, or freed "
+                 "already)", U(op->id), 0);
+    old = x->a;
+    oldn = x->b;
+    rc = sh_realloc(m, old, op->size, &addr);
+    if (rc != SH_OK) {
+      snprintf(what, sizeof what, "realloc of id %llu to %llu bytes", U(op->id), U(op->size));
+      ok = 0;
+      if ((rc = refused(r, op, rc, what)) != SH_OK) return rc;
+      break;                     /* the old block is untouched, as in C */
+    }
+    if (check && old) unplace(r, old, oldn);
+    x = shI_get(&r->live, op->id);
+    if (op->size == 0 && addr == 0) {
+      shI_del(&r->live, op->id); /* realloc(p, 0) freed it */
+      break;
+    }
+    x->a = addr;
+    x->b = op->size;
+    if (check) {
+      place(r, op, op->id, addr, op->size);
+      keep = oldn < op->size ? oldn : op->size;
+      if (old) check_payload(r, op, op->id, addr, keep, "across its realloc");
+      fill(r, op->id, addr, old ? keep : 0, op->size);
+    }
+    break;
+  }
+  }
+  if (rc != SH_OK) return rc;
+  if (r->log) logop(r, op, addr, ok, m->c.searched - searched);
+  r->ops++;
+  return SH_OK;
+}
