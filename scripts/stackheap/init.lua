@@ -225,9 +225,11 @@ function M.layout(text, opts)
            why = ty.why, fields = fields }
 end
 
--- Every machine a script made, weakly, in the order made: the CLI reports
--- what their checkers found when the script ends.
+-- Every machine a script made, weakly, numbered in the order made; those
+-- with a checker are also held strongly, so what they found is reported
+-- when the script ends whatever the garbage collector did meanwhile.
 local made = setmetatable({}, { __mode = "k" })
+local checked = {}
 local count = 0
 
 --- sh.machine{...}: see API.md section 1 for the options.
@@ -236,7 +238,16 @@ function M.machine(opts)
   if not ok then error(m, 2) end
   count = count + 1
   made[m] = count
+  if type(opts) == "table" and opts.check then
+    checked[#checked + 1] = { number = count, machine = m }
+  end
   return m
+end
+
+--- sh.checked() -> {{number = n, machine = m}...}: the machines made with a
+--- checker, oldest first (n counts every machine made).
+function M.checked()
+  return table.move(checked, 1, #checked, 1, {})
 end
 
 --- sh.machines() -> the machines still alive, oldest first.

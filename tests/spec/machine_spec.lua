@@ -296,6 +296,9 @@ describe("heap", function()
     r:free(p)
     assert.matches("freed at op", raised(function() r:free(p) end))
     assert.equals(1, #r:errors())
+    -- closed: `stackheap run` reports the findings of machines still open
+    c:close()
+    r:close()
   end)
 
   it("checks its arguments", function()

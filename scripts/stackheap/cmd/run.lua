@@ -24,13 +24,13 @@ end
 -- closed its machines, has nothing to report.
 local function findings(script)
   local sh = package.loaded["stackheap"]
-  if type(sh) ~= "table" or type(sh.machines) ~= "function" then return false end
+  if type(sh) ~= "table" or type(sh.checked) ~= "function" then return false end
   local any = false
-  for i, m in ipairs(sh.machines()) do
-    local ok, errs = pcall(m.errors, m)
+  for _, c in ipairs(sh.checked()) do
+    local ok, errs = pcall(c.machine.errors, c.machine)   -- a closed machine has none
     for _, e in ipairs(ok and errs or {}) do
       any = true
-      io.stderr:write(("%s: machine %d: %s: %s\n"):format(script, i, e.kind, e.message))
+      io.stderr:write(("%s: machine %d: %s: %s\n"):format(script, c.number, e.kind, e.message))
     end
   end
   return any
