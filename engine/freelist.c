@@ -73,6 +73,20 @@ void shFL_remove(sh_lists *ls, int i, sh_pos p, uint64_t addr, uint64_t size) {
   if (shT_count(&f->list) == 0) ls->bits[i / 64] &= ~((uint64_t)1 << (i % 64));
 }
 
+int shFL_shrink_front(sh_lists *ls, int i, sh_pos p, uint64_t addr, uint64_t size,
+                      uint64_t naddr, uint64_t nsize, sh_pos *np) {
+  sh_flist *f = &ls->l[i];
+  shT_node nv;
+  (void)addr;
+  if (ls->sized || ls->order == SH_ORD_SIZE_ASC || ls->order == SH_ORD_SIZE_DESC) return -1;
+  *np = p;
+  if (ls->order == SH_ORD_ADDRESS) np->key = naddr;   /* nothing free lies between */
+  nv.key = np->key; nv.a = np->sub; nv.size = nsize; nv.b = naddr;
+  if (!shT_update(&f->list, p.key, p.sub, &nv)) return -1;
+  f->bytes -= size - nsize;
+  return 0;
+}
+
 uint64_t shFL_count(const sh_lists *ls, int i) {
   return shT_count(&ls->l[i].list);
 }

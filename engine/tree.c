@@ -278,6 +278,23 @@ static void setsize(sh_tree *t, uint32_t x, uint64_t key, uint64_t size) {
   pull(t, x);
 }
 
+static int update(sh_tree *t, uint32_t x, uint64_t key, uint64_t a, const shT_node *nv) {
+  int found;
+  if (x == SHT_NIL) return 0;
+  if (same(t, x, key, a)) {
+    N(t, x).key = nv->key; N(t, x).size = nv->size; N(t, x).a = nv->a; N(t, x).b = nv->b;
+    found = 1;
+  } else {
+    found = update(t, before(t, x, key, a) ? N(t, x).r : N(t, x).l, key, a, nv);
+  }
+  if (found) pull(t, x);
+  return found;
+}
+
+int shT_update(sh_tree *t, uint64_t key, uint64_t a, const shT_node *nv) {
+  return t->n ? update(t, t->root, key, a, nv) : 0;
+}
+
 void shT_set_size(sh_tree *t, uint64_t key, uint64_t size) {
   if (t->n) setsize(t, t->root, key, size);
 }

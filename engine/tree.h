@@ -45,6 +45,9 @@ uint32_t shT_first_fit_from(const sh_tree *t, uint64_t key, uint64_t a, uint64_t
 uint32_t shT_at(const sh_tree *t, uint64_t i);
 /* Largest size in the tree (0 when empty). */
 uint64_t shT_max(const sh_tree *t);
+/* Give node (key, a) new contents (key, size, a, b from nv) without moving
+** it: the caller guarantees the new key keeps the node's place in order. */
+int shT_update(sh_tree *t, uint64_t key, uint64_t a, const shT_node *nv);
 /* Change a node's searched size in place. */
 void shT_set_size(sh_tree *t, uint64_t key, uint64_t size);
 /* In order; a nonzero return from fn stops the walk and is returned. */

@@ -233,7 +233,7 @@ static int alloc(sh_machine *m, void *st, uint64_t n, uint64_t align,
                  uint64_t *payload, uint64_t *block, uint64_t *bsize) {
   fits *s = st;
   uint64_t bs = block_size(s, n), need, b, size, lead = 0;
-  sh_pos p;
+  sh_pos p, np;
   uint32_t x;
   int c, rc, same;
   need = align > s->A ? bs + align + s->MB : bs;
@@ -251,23 +251,37 @@ static int alloc(sh_machine *m, void *st, uint64_t n, uint64_t align,
     }
   }
   b = s->lists.l[c].list.n[x].b;
-  size = remove_free(s, b, &p);
-  if (align > s->A) {
-    uint64_t pay = up(b + s->H, align);
-    if (pay - s->H - b != 0 && pay - s->H - b < s->MB) pay = up(b + s->H + s->MB, align);
-    lead = pay - s->H - b;
-  }
-  if (lead) {
-    if ((rc = add_free(m, s, b, lead, NULL)) != SH_OK) return rc;
-    b += lead;
-    size -= lead;
-  }
-  if (size - bs >= s->split) {
-    /* the remainder keeps the block's place in the list when it stays in its class */
-    same = insert_class(s, size - bs) == c && !lead;
-    if ((rc = add_free(m, s, b + bs, size - bs, same ? &p : NULL)) != SH_OK) return rc;
+  size = s->lists.l[c].list.n[x].size;
+  p = shFL_pos(&s->lists, c, x);
+  if (align <= s->A && size - bs >= s->split && insert_class(s, size - bs) == c &&
+      shFL_shrink_front(&s->lists, c, p, b, size, b + bs, size - bs, &np) == 0) {
+    /* the common split: the free block keeps its place and loses its front */
+    shT_node nv;
+    nv.key = b + bs; nv.size = size - bs; nv.a = np.key; nv.b = np.sub;
+    shT_update(&s->byaddr, b, 0, &nv);
+    s->free_bytes -= bs;
+    tag(m, s, b + bs, size - bs, 0);
     m->c.splits++;
     size = bs;
+  } else {
+    remove_free(s, b, &p);
+    if (align > s->A) {
+      uint64_t pay = up(b + s->H, align);
+      if (pay - s->H - b != 0 && pay - s->H - b < s->MB) pay = up(b + s->H + s->MB, align);
+      lead = pay - s->H - b;
+    }
+    if (lead) {
+      if ((rc = add_free(m, s, b, lead, NULL)) != SH_OK) return rc;
+      b += lead;
+      size -= lead;
+    }
+    if (size - bs >= s->split) {
+      /* the remainder keeps the block's place in the list when it stays in its class */
+      same = insert_class(s, size - bs) == c && !lead;
+      if ((rc = add_free(m, s, b + bs, size - bs, same ? &p : NULL)) != SH_OK) return rc;
+      m->c.splits++;
+      size = bs;
+    }
   }
   if (s->fit == FIT_NEXT) {
     s->rover = p;
