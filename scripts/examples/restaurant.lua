@@ -71,9 +71,10 @@ print(("A latecomer for the Garcias asks the host, who reads %s from the noteboo
 print()
 
 local s = m:stats()
-print(("At closing: %d groups seated, %d left, %d tables looked at in all, %d splits, %d merges,"
+print(("At closing: %d groups seated, %d left, %d tables looked at in all, %d splits, %d merge%s,"
   .. " the floor grew %d time%s to %d bytes; peak utilization %.0f%%."):format(
   s.heap.allocs, s.heap.frees, s.heap.searched, s.heap.splits, s.heap.coalesces,
+  s.heap.coalesces == 1 and "" or "s",
   s.heap.grows, s.heap.grows == 1 and "" or "s", s.heap.heap_bytes, 100 * s.heap.utilization))
 print()
 print(fmt.costs(s))
