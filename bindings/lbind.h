@@ -48,6 +48,8 @@ void shL_cache_options(lua_State *L, int idx, sh_cache_config *c);
 void shL_stats_cache(lua_State *L, lmach *lm, const sh_stats *s);
 extern const luaL_Reg shL_cache_methods[];
 void shL_open_cache(lua_State *L);
+/* Tell the collector about the host memory a new machine's cache took. */
+void shL_cache_pressure(lua_State *L, const sh_config *c);
 
 /* ltrace.c: core.trace_open, core.trace_writer, core.replay and host facts */
 void shL_open_trace(lua_State *L);

@@ -169,6 +169,19 @@ void shL_cache_options(lua_State *L, int idx, sh_cache_config *c) {
   lua_pop(L, 1);
 }
 
+/* A machine's userdata is small, but the default cache keeps ~150 KiB of
+** tags outside Lua's sight: a script making machines in a loop would pile
+** them up between collections.  A collector step sized to them keeps the
+** pace Lua would keep if it could see them. */
+void shL_cache_pressure(lua_State *L, const sh_config *c) {
+  uint64_t lines = 0;
+  int i;
+  if (!c->cache.enabled) return;
+  for (i = 0; i < c->cache.nlevels && i < SH_CACHE_MAX_LEVELS; i++)
+    lines += c->cache.levels[i].size / (c->cache.levels[i].line ? c->cache.levels[i].line : 1);
+  lua_gc(L, LUA_GCSTEP, (int)(lines * 9 / 1024 > 1 << 20 ? 1 << 20 : lines * 9 / 1024));
+}
+
 /* ---- statistics ---- */
 
 static void setint(lua_State *L, const char *k, uint64_t v) {

@@ -75,6 +75,7 @@ static int l_machine(lua_State *L) {
     lm->m = NULL;
     return lua_error(L);
   }
+  shL_cache_pressure(L, &c);
   return 1;
 }
 
