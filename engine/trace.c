@@ -319,6 +319,8 @@ int sh_trace_open_cached(sh_trace **out, const char *path, const char *cache_pat
     if (t->name == NULL) return syserr(t, SH_ERR_NOMEM, "out of memory");
     strcpy(t->name, path);
     t->cached = 1;
+    /* Report the text's format: the cache is how it was read, not what it is. */
+    if (then.fmt >= SH_TRACE_MTRACE && then.fmt <= SH_TRACE_JSONL) t->fmt = (sh_trace_format)then.fmt;
     return SH_OK;
   }
   if ((rc = sh_trace_open(out, path, f)) != SH_OK) return rc;

@@ -431,7 +431,7 @@ void sh_trace_on_warning(sh_trace *t, sh_warn_fn fn, void *ud);
 
 typedef struct sh_trace_info {
   const char *name;
-  sh_trace_format format;   /* the format read (after detection) */
+  sh_trace_format format;   /* the text's format (after detection; a cache's source) */
   int cached;               /* 1: read from a cache; 2: writing one */
   uint64_t lines, ops, warnings;
   uint64_t bytes_read, bytes_total;  /* total 0 when unknown (a pipe) */
