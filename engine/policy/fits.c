@@ -422,7 +422,7 @@ static int init(sh_machine *m, void **state) {
   const sh_heap_config *c = &m->heap.cfg;
   const char *name = m->heap.ops->name;
   fits *s = calloc(1, sizeof *s);
-  int order, nlists = 1, rc, f;
+  int order = SH_ORD_ADDRESS, nlists = 1, rc, f = 0;
   uint64_t end;
   if (s == NULL) return shM_err(m, SH_ERR_NOMEM, "heap: out of host memory");
   *state = s;
