@@ -68,7 +68,7 @@ int shH_init(sh_machine *m, const sh_heap_config *in) {
   size_t i;
   int rc;
   shT_init(&h->live);
-  shY_init(&h->freed);
+  shI_init(&h->freed);
   for (i = 0; i < sizeof policies / sizeof policies[0]; i++)
     if (strcmp(policies[i]->name, name) == 0) h->ops = policies[i];
   if (h->ops == NULL)
@@ -90,7 +90,7 @@ void shH_free(sh_machine *m) {
   if (h->ops) h->ops->destroy(h->state);
   h->ops = NULL;
   shT_free(&h->live);
-  shY_free(&h->freed);
+  shI_free(&h->freed);
 }
 
 uint64_t shH_live_before(const sh_machine *m, uint64_t addr) {
@@ -112,6 +112,21 @@ int shH_grow(sh_machine *m, uint64_t n, uint64_t *old) {
   h->brk += n;
   m->c.grows++;
   return SH_OK;
+}
+
+typedef struct walkctx { sh_block_fn fn; void *ud; } walkctx;
+
+static int each_free(void *ud, const shT_node *x) {
+  walkctx *w = ud;
+  sh_block b = { x->key, x->size, 0, 0, 0 };
+  return w->fn(w->ud, &b);
+}
+
+int shH_walk_free_tree(const sh_tree *t, sh_block_fn fn, void *ud) {
+  walkctx w;
+  w.fn = fn;
+  w.ud = ud;
+  return shT_walk(t, each_free, &w);
 }
 
 void shH_meta_load(sh_machine *m, uint64_t addr, int width) {
@@ -217,7 +232,7 @@ static int record(sh_machine *m, uint64_t size, uint64_t p, uint64_t b, uint64_t
   sh_heap *h = &m->heap;
   if (shT_insert(&h->live, b, bs, p, size) == SHT_NIL)
     return shM_err(m, SH_ERR_NOMEM, "alloc: out of host memory");
-  shY_del(&h->freed, p);
+  shI_del(&h->freed, p);
   m->c.live_bytes += size;
   m->c.live_blocks++;
   m->c.used_block_bytes += bs;
@@ -260,12 +275,12 @@ int sh_alloc(sh_machine *m, uint64_t size, uint64_t align, uint64_t *addr) {
 static uint32_t find_live(sh_machine *m, const char *op, uint64_t p, int *code) {
   sh_heap *h = &m->heap;
   uint32_t x = shT_le(&h->live, p);
-  uint64_t f;
+  const shI_slot *f;
   if (x != SHT_NIL && h->live.n[x].a == p) return x;
-  if (shY_get(&h->freed, p, &f)) {
+  if ((f = shI_get(&h->freed, p)) != NULL) {
     *code = shC_misuse(m, SH_E_DOUBLE_FREE, p, SH_ERR_FREE,
                        "%s: 0x%llx is not the start of a live block (freed at op %llu)",
-                       op, U(p), U(f));
+                       op, U(p), U(f->a));
   } else if (x != SHT_NIL && p < h->live.n[x].key + h->live.n[x].size) {
     *code = shC_misuse(m, SH_E_INVALID_FREE, p, SH_ERR_FREE,
                        "%s: 0x%llx is not the start of a live block (it is %llu bytes into "
@@ -278,6 +293,14 @@ static uint32_t find_live(sh_machine *m, const char *op, uint64_t p, int *code) 
   return SHT_NIL;
 }
 
+static int remember(shI_map *freed, uint64_t payload, uint64_t op) {
+  int fresh;
+  shI_slot *s = shI_put(freed, payload, &fresh);
+  if (s == NULL) return -1;
+  s->a = op;
+  return 0;
+}
+
 static int release(sh_machine *m, uint32_t x, uint64_t op) {
   sh_heap *h = &m->heap;
   shT_node n = h->live.n[x];
@@ -286,7 +309,7 @@ static int release(sh_machine *m, uint32_t x, uint64_t op) {
   m->c.live_bytes -= n.b;
   m->c.live_blocks--;
   m->c.used_block_bytes -= n.size;
-  if (shY_put(&h->freed, n.a, op) != 0)
+  if (remember(&h->freed, n.a, op) != 0)
     return shM_err(m, SH_ERR_NOMEM, "free: out of host memory");
   if ((rc = h->ops->free(m, h->state, n.key, n.size)) != SH_OK) return rc;
   return SH_OK;
@@ -420,7 +443,7 @@ int sh_blocks(sh_machine *m, sh_block_fn fn, void *ud) {
 /* Every live block becomes freed history, then the policy forgets them all. */
 static int forget(void *ud, const shT_node *x) {
   sh_machine *m = ud;
-  return shY_put(&m->heap.freed, x->a, m->ops) != 0;
+  return remember(&m->heap.freed, x->a, m->ops) != 0;
 }
 
 int sh_heap_reset(sh_machine *m) {

@@ -5,6 +5,7 @@
 
 #include "stackheap.h"
 #include "tree.h"
+#include "trace.h"            /* shI_map, the id map the heap keeps its history in */
 
 #define SH_PAGE_BITS 12
 #define SH_PAGE_SIZE ((uint64_t)1 << SH_PAGE_BITS)
@@ -58,18 +59,6 @@ typedef struct sh_stack {
 void shS_init(sh_stack *s);
 void shS_free(sh_stack *s);
 
-/* ---- history.c: freed payloads and when ---- */
-typedef struct sh_history_entry { uint64_t key, op; } sh_history_entry;
-typedef struct sh_history {
-  sh_history_entry *e;
-  size_t cap, n;
-} sh_history;
-void shY_init(sh_history *h);
-void shY_free(sh_history *h);
-int shY_get(const sh_history *h, uint64_t key, uint64_t *op);
-int shY_put(sh_history *h, uint64_t key, uint64_t op);
-void shY_del(sh_history *h, uint64_t key);
-
 /* ---- heap.c: the driver every policy goes through ---- */
 typedef struct sh_heap sh_heap;
 
@@ -104,7 +93,7 @@ struct sh_heap {
   void *state;
   uint64_t brk;
   sh_tree live;                /* key block addr, size bsize, a payload, b requested */
-  sh_history freed;            /* payload -> the op that freed it */
+  struct shI_map freed;        /* payload -> (a) the op that freed it */
 };
 
 int shH_init(sh_machine *m, const sh_heap_config *c);
@@ -118,6 +107,8 @@ void shH_step(sh_machine *m, uint64_t n);     /* blocks examined */
 int shH_in_heap(const sh_machine *m, uint64_t addr, uint64_t n);
 uint64_t shH_brk(const sh_machine *m);
 
+/* Free blocks kept in a tree keyed by address, as sh_blocks wants them. */
+int shH_walk_free_tree(const sh_tree *t, sh_block_fn fn, void *ud);
 /* How many live blocks start below addr (the implicit list walks them too). */
 uint64_t shH_live_before(const sh_machine *m, uint64_t addr);
 /* log2 of a power of two, or -1 */

@@ -135,22 +135,12 @@ static int resize(sh_machine *m, void *st, uint64_t b, uint64_t bsize, uint64_t 
   return SH_OK;
 }
 
-typedef struct walkctx { sh_block_fn fn; void *ud; } walkctx;
-
-static int each(void *ud, const shT_node *x) {
-  walkctx *w = ud;
-  sh_block b = { x->key, x->size, 0, 0, 0 };
-  return w->fn(w->ud, &b);
-}
-
 static int walk_free(sh_machine *m, void *st, sh_block_fn fn, void *ud) {
   buddy *s = st;
-  walkctx w;
   int k, rc;
   (void)m;
-  w.fn = fn; w.ud = ud;
   for (k = 0; k <= MAXORD; k++)
-    if ((rc = shT_walk(&s->free[k], each, &w)) != 0) return rc;
+    if ((rc = shH_walk_free_tree(&s->free[k], fn, ud)) != 0) return rc;
   return 0;
 }
 

@@ -80,22 +80,12 @@ static int resize(sh_machine *m, void *st, uint64_t b, uint64_t bsize, uint64_t 
   return SH_OK;
 }
 
-typedef struct walkctx { sh_block_fn fn; void *ud; } walkctx;
-
-static int each(void *ud, const shT_node *x) {
-  walkctx *w = ud;
-  sh_block b = { x->key, x->size, 0, 0, 0 };
-  return w->fn(w->ud, &b);
-}
-
 /* Freed blocks are listed as free (nothing holds them) though never reused;
 ** the untouched tail up to the break is the arena's one reusable block. */
 static int walk_free(sh_machine *m, void *st, sh_block_fn fn, void *ud) {
   bump *s = st;
-  walkctx w;
   int rc;
-  w.fn = fn; w.ud = ud;
-  if ((rc = shT_walk(&s->dead, each, &w)) != 0) return rc;
+  if ((rc = shH_walk_free_tree(&s->dead, fn, ud)) != 0) return rc;
   if (shH_brk(m) > s->next) {
     sh_block b = { s->next, shH_brk(m) - s->next, 0, 0, 0 };
     return fn(ud, &b);

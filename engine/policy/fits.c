@@ -344,19 +344,9 @@ static int resize(sh_machine *m, void *st, uint64_t b, uint64_t bsize, uint64_t 
   return SH_OK;
 }
 
-typedef struct walkctx { sh_block_fn fn; void *ud; } walkctx;
-
-static int each(void *ud, const shT_node *x) {
-  walkctx *w = ud;
-  sh_block b = { x->key, x->size, 0, 0, 0 };
-  return w->fn(w->ud, &b);
-}
-
 static int walk_free(sh_machine *m, void *st, sh_block_fn fn, void *ud) {
-  walkctx w;
   (void)m;
-  w.fn = fn; w.ud = ud;
-  return shT_walk(&((fits *)st)->byaddr, each, &w);
+  return shH_walk_free_tree(&((fits *)st)->byaddr, fn, ud);
 }
 
 static void summary(sh_machine *m, void *st, uint64_t *bytes, uint64_t *blocks,
