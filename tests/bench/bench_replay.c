@@ -206,7 +206,7 @@ int main(int argc, char **argv) {
              i == npol + 1 ? " (no cache model, no checks)" : "");
     for (k = 0; k < RUNS; k++) {
       uint64_t e = 0, n;
-      alarm(300);
+      alarm(120);
       t0 = now();
       n = simulated(bin, p, flags, cache, &e);
       if (now() - t0 < ts) ts = now() - t0;
