@@ -39,6 +39,16 @@ static int tlsf_class(const fits *s, uint64_t size) {
   return (fl - s->sli + 1) * (1 << s->sli) + (int)((size >> (fl - s->sli)) & ((1u << s->sli) - 1));
 }
 
+/* TLSF serves a request from the class at or above its rounded-up size, so
+** the request must be that class's lower bound: a block grown for it then
+** lands in a class the search looks at. */
+static uint64_t tlsf_round(const fits *s, uint64_t need) {
+  uint64_t step;
+  if (need < ((uint64_t)1 << s->sli)) return need;
+  step = (uint64_t)1 << (fls64(need) - s->sli);
+  return (need + step - 1) & ~(step - 1);
+}
+
 /* The class a free block of `size` bytes belongs to. */
 static int insert_class(const fits *s, uint64_t size) {
   int lo = 0, hi;
@@ -235,12 +245,16 @@ static int alloc(sh_machine *m, void *st, uint64_t n, uint64_t align,
   uint64_t bs = block_size(s, n), need, b, size, lead = 0;
   sh_pos p, np;
   uint32_t x;
-  int c, rc, same;
+  int c, rc, same, grown;
   need = align > s->A ? bs + align + s->MB : bs;
-  for (;;) {
+  if (s->sli) need = tlsf_round(s, need);
+  for (grown = 0;; grown++) {
     x = search(m, s, need, &c);
     if (x != SHT_NIL) break;
     if (s->coalesce == CO_DEFERRED && merge_all(m, s) > 0) continue;
+    if (grown > 1)             /* growth always makes room: a second miss is a bug */
+      return shM_err(m, SH_ERR_POLICY, "alloc: %s found no fit after growing the heap for %llu bytes",
+                     m->heap.ops->name, U(need));
     if ((rc = grow(m, s, need)) != SH_OK) return rc;
     if (s->implicit) {                         /* place() goes straight to the new block */
       x = shT_le(&s->byaddr, s->end - 1);

@@ -227,11 +227,12 @@ static int visit(void *ud, const sh_block *b) {
 }
 
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
+static int64_t prop_extend = -1;   /* growth step of the property runs' heaps */
 static uint64_t rnd(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng; }
 
 static void property(const char *policy, const char *order, const char *coalesce, int ops,
                      int merges) {
-  sh_machine *m = mk(policy, order, coalesce, 0, -1);
+  sh_machine *m = mk(policy, order, coalesce, 0, prop_extend);
   uint64_t live[256], n = 0, i;
   int bad = 0, k;
   if (m == NULL) return;
@@ -296,5 +297,11 @@ int main(int argc, char **argv) {
   property("buddy", NULL, NULL, ops, 0);
   property("bump", NULL, NULL, ops, 0);
   property("csapp_implicit", NULL, NULL, ops, 1);
+  /* growth by the exact shortfall: a grown block must land where the next
+  ** search looks (tlsf once grew a block one class too small, forever) */
+  prop_extend = 16;
+  property("tlsf", NULL, NULL, ops / 4, 1);
+  property("segregated", NULL, NULL, ops / 4, 1);
+  property("first_fit", NULL, "deferred", ops / 4, 0);
   return check_done("policies");
 }
