@@ -107,6 +107,18 @@ int main(void) {
   CHECK(sh_realloc(m, r, 8, &e) == SH_OK);
   CHECK_U64(e, r);                             /* a shrink stays in place */
   CHECK(sh_realloc(m, 0, 8, &e) == SH_OK && e != 0);
+  {
+    /* a moving realloc counts the new size only in the peak, as malloc-lab does */
+    sh_machine *p;
+    uint64_t q, q2;
+    CHECK(sh_open(&p, NULL) == SH_OK);
+    CHECK(sh_alloc(p, 100, 0, &q) == SH_OK);
+    CHECK(sh_alloc(p, 8, 0, &q2) == SH_OK);          /* blocks growth in place */
+    CHECK(sh_realloc(p, q, 1000, &q2) == SH_OK);
+    sh_stats_get(p, &st);
+    CHECK_U64(st.heap.peak_live_bytes, 1008);
+    sh_close(p);
+  }
   CHECK(sh_realloc(m, e, 0, &d) == SH_OK && d == 0);
   sh_close(m);
 
