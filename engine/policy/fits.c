@@ -383,16 +383,18 @@ static void destroy(void *st) {
 
 /* ---- configuration ---- */
 
+/* One of names (its index in *out), or def when unset; the message lists them. */
 static int choose(sh_machine *m, const char *key, const char *v, const char *const names[],
                   int def, int *out) {
+  char list[128] = "";
   int i;
   if (v == NULL) { *out = def; return SH_OK; }
-  for (i = 0; names[i]; i++)
+  for (i = 0; names[i]; i++) {
     if (strcmp(v, names[i]) == 0) { *out = i; return SH_OK; }
-  return shM_err(m, SH_ERR_ARG, "heap: %s '%s' is not one of %s", key, v,
-                 names == NULL ? "" : strcmp(key, "order") == 0
-                   ? "address, lifo, fifo, size_asc, size_desc"
-                   : strcmp(key, "coalesce") == 0 ? "immediate, deferred, none" : "first, best");
+    if (i) strncat(list, ", ", sizeof list - strlen(list) - 1);
+    strncat(list, names[i], sizeof list - strlen(list) - 1);
+  }
+  return shM_err(m, SH_ERR_ARG, "heap: %s '%s' is not one of %s", key, v, list);
 }
 
 static int setup_classes(sh_machine *m, fits *s, const sh_heap_config *c, int *nlists) {
