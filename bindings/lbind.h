@@ -32,6 +32,7 @@ int shL_fail(lua_State *L, lmach *lm);
 
 /* loptions.c: sh.machine{...} into a config; returns 1 for check = "raise" */
 int shL_machine_options(lua_State *L, int t, sh_config *c);
+void shL_known_keys(lua_State *L, int t, const char *where, const char *const known[]);
 
 /* lvalue.c: typed memory <-> Lua values; t is a stackheap.decl type table */
 sh_kind shL_kind_of(lua_State *L, int t);

@@ -16,29 +16,6 @@ static const char *where_level(lua_State *L, int i) {
   return lua_pushfstring(L, "machine: cache: level %d", i);
 }
 
-/* Every key of the table at t must be one of known. */
-static void known_keys(lua_State *L, int t, const char *where, const char *const known[]) {
-  lua_pushnil(L);
-  while (lua_next(L, t) != 0) {
-    int i, ok = 0;
-    lua_pop(L, 1);
-    for (i = 0; known[i] && lua_type(L, -1) == LUA_TSTRING; i++)
-      if (strcmp(known[i], lua_tostring(L, -1)) == 0) ok = 1;
-    if (!ok) {
-      luaL_Buffer b;
-      luaL_buffinit(L, &b);
-      for (i = 0; known[i]; i++) {
-        if (i) luaL_addstring(&b, ", ");
-        luaL_addstring(&b, known[i]);
-      }
-      luaL_pushresult(&b);
-      luaL_tolstring(L, -2, NULL);
-      luaL_error(L, "%s: unknown option '%s' (known: %s)", where, lua_tostring(L, -1),
-                 lua_tostring(L, -2));
-    }
-  }
-}
-
 /* An integer field in [lo, hi]; returns 0 (nothing pushed) when absent. */
 static int int_field(lua_State *L, int t, const char *where, const char *key,
                      lua_Integer lo, lua_Integer hi, lua_Integer *out) {
@@ -90,7 +67,7 @@ static void level_options(lua_State *L, int t, int i, sh_cache_level *l) {
   lua_Integer v;
   memset(l, 0, sizeof *l);
   if (!lua_istable(L, t)) luaL_error(L, "%s must be a table, got %s", where, luaL_typename(L, t));
-  known_keys(L, t, where, known);
+  shL_known_keys(L, t, where, known);
   if (lua_getfield(L, t, "name") != LUA_TNIL) {
     size_t n;
     const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
@@ -143,7 +120,7 @@ void shL_cache_options(lua_State *L, int idx, sh_cache_config *c) {
     luaL_error(L, "machine: option 'cache' must be \"default\", a table or false, got %s",
                luaL_tolstring(L, t, NULL));
   sh_cache_config_default(c);
-  known_keys(L, t, where, known);
+  shL_known_keys(L, t, where, known);
   if (lua_getfield(L, t, "levels") != LUA_TNIL) {
     if (!lua_istable(L, -1)) luaL_error(L, "%s: option 'levels' must be a list of tables", where);
     n = (int)luaL_len(L, -1);

@@ -31,16 +31,14 @@ static int opt_int(optctx *o, const char *key, lua_Integer lo, lua_Integer hi, l
   return 1;
 }
 
-static void opt_known(optctx *o, const char *const known[]) {
-  lua_State *L = o->L;
+/* Every key of the table at t must be one of known; the error lists them. */
+void shL_known_keys(lua_State *L, int t, const char *where, const char *const known[]) {
   lua_pushnil(L);
-  while (lua_next(L, o->t) != 0) {
+  while (lua_next(L, t) != 0) {
     int i, found = 0;
     lua_pop(L, 1);
-    if (lua_type(L, -1) == LUA_TSTRING) {
-      for (i = 0; known[i]; i++)
-        if (strcmp(known[i], lua_tostring(L, -1)) == 0) found = 1;
-    }
+    for (i = 0; known[i] && lua_type(L, -1) == LUA_TSTRING; i++)
+      if (strcmp(known[i], lua_tostring(L, -1)) == 0) found = 1;
     if (!found) {
       luaL_Buffer b;
       luaL_buffinit(L, &b);
@@ -49,11 +47,15 @@ static void opt_known(optctx *o, const char *const known[]) {
         luaL_addstring(&b, known[i]);
       }
       luaL_pushresult(&b);
-      luaL_tolstring(L, -2, NULL);
-      luaL_error(L, "%s: unknown option '%s' (known: %s)", o->where,
+      luaL_tolstring(L, -2, NULL);   /* arguments' order of evaluation is unspecified */
+      luaL_error(L, "%s: unknown option '%s' (known: %s)", where,
                  lua_tostring(L, -1), lua_tostring(L, -2));
     }
   }
+}
+
+static void opt_known(optctx *o, const char *const known[]) {
+  shL_known_keys(o->L, o->t, o->where, known);
 }
 
 static const char *opt_choice(optctx *o, const char *key, const char *const choices[]) {
