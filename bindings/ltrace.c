@@ -45,18 +45,18 @@ static void on_warn(void *ud, const char *msg) {
   lua_call(L, 1, 0);
 }
 
-/* core.trace_open(path [, format [, cache_path]]) -> trace | nil, msg */
-static int l_trace_open(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  int f = formatarg(L, 2), rc;
-  const char *cache = luaL_optstring(L, 3, NULL);
-  ltrace *lt = lua_newuserdatauv(L, sizeof *lt, 0);
+/* A fresh, unopened trace object on the stack. */
+static ltrace *newtrace(lua_State *L, int nuv) {
+  ltrace *lt = lua_newuserdatauv(L, sizeof *lt, nuv);
   lt->t = NULL;
   lt->L = NULL;
   lt->warn_ref = LUA_NOREF;
   luaL_setmetatable(L, SHL_TRACE);
-  rc = cache ? sh_trace_open_cached(&lt->t, path, cache, (sh_trace_format)f)
-             : sh_trace_open(&lt->t, path, (sh_trace_format)f);
+  return lt;
+}
+
+/* What the open returned: the trace object on top, or nil and the message. */
+static int opened(lua_State *L, ltrace *lt, int rc) {
   if (rc != SH_OK) {
     lua_pushnil(L);
     lua_pushstring(L, sh_trace_errmsg(lt->t));
@@ -68,30 +68,27 @@ static int l_trace_open(lua_State *L) {
   return 1;
 }
 
+/* core.trace_open(path [, format [, cache_path]]) -> trace | nil, msg */
+static int l_trace_open(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  int f = formatarg(L, 2);
+  const char *cache = luaL_optstring(L, 3, NULL);
+  ltrace *lt = newtrace(L, 0);
+  return opened(L, lt, cache ? sh_trace_open_cached(&lt->t, path, cache, (sh_trace_format)f)
+                             : sh_trace_open(&lt->t, path, (sh_trace_format)f));
+}
+
 /* core.trace_from_string(name, bytes [, format]): for tests and small inputs;
 ** the string is kept alive by the trace. */
 static int l_trace_string(lua_State *L) {
   const char *name = luaL_checkstring(L, 1);
   size_t n;
   const char *s = luaL_checklstring(L, 2, &n);
-  int f = formatarg(L, 3), rc;
-  ltrace *lt = lua_newuserdatauv(L, sizeof *lt, 1);
-  lt->t = NULL;
-  lt->L = NULL;
-  lt->warn_ref = LUA_NOREF;
-  luaL_setmetatable(L, SHL_TRACE);
+  int f = formatarg(L, 3);
+  ltrace *lt = newtrace(L, 1);
   lua_pushvalue(L, 2);
   lua_setiuservalue(L, -2, 1);
-  rc = sh_trace_open_mem(&lt->t, name, s, n, (sh_trace_format)f);
-  if (rc != SH_OK) {
-    lua_pushnil(L);
-    lua_pushstring(L, sh_trace_errmsg(lt->t));
-    sh_trace_close(lt->t);
-    lt->t = NULL;
-    return 2;
-  }
-  sh_trace_on_warning(lt->t, on_warn, lt);
-  return 1;
+  return opened(L, lt, sh_trace_open_mem(&lt->t, name, s, n, (sh_trace_format)f));
 }
 
 static void push_id(lua_State *L, uint64_t id) {
