@@ -50,6 +50,12 @@ int sh_sweep(sh_machine *m, uint64_t addr, uint64_t count, int64_t stride, int w
   m->c.cost[cat] += cy;
   m->c.lat[cat] += cy;
   m->ops += count;
+  /* The checker sees each element as the access it is. */
+  if (m->chk)
+    for (i = 0; i < count; i++)
+      if ((rc = shK_access(m, op, addr + (uint64_t)((int64_t)i * stride), (uint64_t)width,
+                           store)) != SH_OK)
+        return rc;
   if (store) {
     m->c.stores += count;
     for (i = 0; i < count; i++)
@@ -89,6 +95,7 @@ static int load(sh_machine *m, uint64_t a, int width, uint64_t *v) {
   if (rc != SH_OK) return rc;
   m->ops++;
   m->c.loads++;
+  if (m->chk && (rc = shK_access(m, "chase", a, (uint64_t)width, 0)) != SH_OK) return rc;
   *v = shP_get(&m->space, a, width);
   return SH_OK;
 }

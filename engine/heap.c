@@ -252,6 +252,10 @@ static int place(sh_machine *m, uint64_t size, uint64_t align, uint64_t *addr, i
     rc = SH_ERR_OOM;
   else
     rc = h->ops->alloc(m, h->state, size, align, &p, &b, &bs);
+  /* The checker's quarantine never makes an allocation fail: give the
+  ** held blocks back and ask again. */
+  if (rc == SH_ERR_OOM && m->chk && m->chk->qn > 0 && (rc = shK_drain(m, 0)) == SH_OK)
+    rc = h->ops->alloc(m, h->state, size, align, &p, &b, &bs);
   if (rc == SH_ERR_OOM) {
     m->c.failed++;
     return shM_err(m, SH_ERR_OOM, "out of memory");
@@ -259,6 +263,7 @@ static int place(sh_machine *m, uint64_t size, uint64_t align, uint64_t *addr, i
   if (rc != SH_OK) return rc;
   if ((rc = verify(m, size, align, p, b, bs)) != SH_OK) return rc;
   if ((rc = record(m, size, p, b, bs)) != SH_OK) return rc;
+  if (m->chk && (rc = shK_alloc(m, p, size, b, bs)) != SH_OK) return rc;
   if (note) shM_heap_changed(m);
   *addr = p;
   return SH_OK;
@@ -306,15 +311,14 @@ static int remember(shI_map *freed, uint64_t payload, uint64_t op) {
 static int release(sh_machine *m, uint32_t x, uint64_t op) {
   sh_heap *h = &m->heap;
   shT_node n = h->live.n[x];
-  int rc;
   shT_remove(&h->live, n.key);
   m->c.live_bytes -= n.b;
   m->c.live_blocks--;
   m->c.used_block_bytes -= n.size;
   if (remember(&h->freed, n.a, op) != 0)
     return shM_err(m, SH_ERR_NOMEM, "free: out of host memory");
-  if ((rc = h->ops->free(m, h->state, n.key, n.size)) != SH_OK) return rc;
-  return SH_OK;
+  if (m->chk) return shK_free(m, n.a, n.key, n.size, op);
+  return h->ops->free(m, h->state, n.key, n.size);
 }
 
 int sh_free(sh_machine *m, uint64_t addr) {
@@ -358,6 +362,7 @@ int sh_realloc(sh_machine *m, uint64_t addr, uint64_t size, uint64_t *out) {
     m->c.used_block_bytes -= old.size;
     if ((rc = verify(m, size, 1, old.a, old.key, nbs)) != SH_OK) return rc;
     if ((rc = record(m, size, old.a, old.key, nbs)) != SH_OK) return rc;
+    if (m->chk && (rc = shK_resize(m, old.a, size, old.key, nbs)) != SH_OK) return rc;
     shM_heap_changed(m);
     m->c.reallocs++;
     *out = addr;
@@ -378,6 +383,7 @@ int sh_realloc(sh_machine *m, uint64_t addr, uint64_t size, uint64_t *out) {
         return shM_err(m, SH_ERR_NOMEM, "realloc: out of host memory");
       done += k;
     }
+    if (m->chk) shK_copy(m, np, addr, keep);
   }
   x = shT_le(&h->live, addr);
   if ((rc = release(m, x, op)) != SH_OK) return rc;
@@ -426,6 +432,7 @@ int sh_blocks(sh_machine *m, sh_block_fn fn, void *ud) {
   size_t i = 0, j = 0, k;
   shT_walk(&m->heap.live, add_used, &used);
   if (m->heap.ops->walk_free) m->heap.ops->walk_free(m, m->heap.state, add_free, &fr);
+  if (m->chk) shK_walk_quarantine(m, add_free, &fr);     /* free to the program */
   if (used.oom || fr.oom) {
     free(used.v);
     free(fr.v);
@@ -446,6 +453,7 @@ int sh_blocks(sh_machine *m, sh_block_fn fn, void *ud) {
 /* Every live block becomes freed history, then the policy forgets them all. */
 static int forget(void *ud, const shT_node *x) {
   sh_machine *m = ud;
+  if (m->chk && shK_forget(m, x->a, x->key, x->size, m->ops) != SH_OK) return 1;
   return remember(&m->heap.freed, x->a, m->ops) != 0;
 }
 
@@ -455,6 +463,7 @@ int sh_heap_reset(sh_machine *m) {
   if (h->ops->reset == NULL)
     return shM_err(m, SH_ERR_ARG, "reset: policy '%s' cannot free everything at once "
                    "(only bump can)", h->ops->name);
+  if (m->chk && (rc = shK_drain(m, 0)) != SH_OK) return rc;
   if (shT_walk(&h->live, forget, m) != 0) return shM_err(m, SH_ERR_NOMEM, "reset: out of host memory");
   if ((rc = h->ops->reset(m, h->state)) != SH_OK) return rc;
   m->c.frees += m->c.live_blocks;

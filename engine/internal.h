@@ -29,6 +29,7 @@ int shP_read(sh_space *s, uint64_t addr, void *buf, size_t n);
 int shP_write(sh_space *s, uint64_t addr, const void *buf, size_t n);
 uint64_t shP_get(sh_space *s, uint64_t addr, int width);
 int shP_put(sh_space *s, uint64_t addr, uint64_t v, int width);
+uint8_t *shP_span(sh_space *s, uint64_t addr, size_t n, size_t *len, int create);
 
 /* ---- stack.c ---- */
 struct sh_layout {
@@ -117,16 +118,91 @@ int shH_log2(uint64_t x);
 extern const sh_policy_ops shF_first_fit, shF_next_fit, shF_best_fit, shF_worst_fit,
   shF_segregated, shF_tlsf, shF_csapp_implicit, shF_buddy, shF_bump;
 
-/* ---- check.c ---- */
+/* ---- check.c: the list of reports ---- */
 typedef struct sh_reports {
   sh_report *list;
   int n, cap;
+  uint64_t dropped;            /* reports past SHC_MAX, counted but not kept */
 } sh_reports;
+#define SHC_MAX 10000
 void shC_free(sh_reports *r);
 /* Record misuse; SH_OK when recording is the machine's choice, else the
 ** error code with the message set. */
 int shC_misuse(sh_machine *m, sh_error_kind k, uint64_t addr, int code,
                const char *fmt, ...);
+/* A report in two steps: begin fills the details the checker can find for
+** addr (block, frame, sites); the caller writes m->msg; keep records it. */
+void shC_begin(sh_machine *m, sh_report *r, sh_error_kind k, uint64_t addr, uint64_t size);
+int shC_keep(sh_machine *m, sh_report *r);
+/* Append a finished report (its message already malloc'd) to a list. */
+int shC_push(sh_reports *l, const sh_report *r);
+extern const char *const shC_explain[];      /* a paragraph per sh_error_kind */
+
+/* ---- checker.c: shadow state, block history, quarantine, the hooks ---- */
+/* The shadow byte of every simulated byte (0: nothing lives there). */
+#define SHK_A 0x01u          /* addressable: a live payload byte or a live frame's byte */
+#define SHK_D 0x02u          /* defined: written since it became addressable */
+#define SHK_F 0x04u          /* a freed block's payload */
+#define SHK_P 0x08u          /* a popped frame's byte */
+#define SHK_E 0x10u          /* its address was taken (live) / leaked (popped) */
+#define SHK_G 0x20u          /* live, but a popped frame leaked its address: dangling */
+#define SHK_RING 256         /* popped frames remembered for reports */
+
+typedef struct shK_hist {      /* one block's life */
+  uint64_t payload, size, block, bsize;
+  uint64_t alloc_op, free_op;
+  uint32_t alloc_site, free_site, next;
+} shK_hist;
+
+typedef struct shK_popped {    /* a popped frame, for use-after-return reports */
+  uint64_t id, sp, top, anchor, push_op, pop_op;
+  const char *name;
+  const sh_layout *layout;
+  uint32_t push_site, pop_site;
+} shK_popped;
+
+typedef struct sh_checker {
+  sh_space shadow;
+  shK_hist *hist;              /* records; hist[0] unused, free ones chained by next */
+  uint32_t nhist, chist, freehist;
+  shI_map live;                /* payload -> (a) record of a live block */
+  sh_tree freed;               /* remembered freed blocks: key block, size bsize, a record */
+  uint64_t *q;                 /* quarantine ring of (block, bsize) pairs */
+  size_t qhead, qn, qcap;
+  uint64_t qbytes, qlimit;
+  shK_popped ring[SHK_RING];   /* the last popped frames, newest at nring - 1 */
+  uint64_t nring;
+  struct shK_push { uint64_t op; uint32_t site; } *push;  /* per live frame, by depth */
+  int cpush;
+  char **sites;                /* interned "file:line"; sites[0] is none */
+  uint32_t nsites, csites, *sitetab;
+  size_t sitecap;
+  int own;
+  sh_reports leaks;            /* the last scan's records */
+} sh_checker;
+
+int shK_open(sh_machine *m);
+void shK_close(sh_machine *m);
+uint32_t shK_site(sh_machine *m);
+const char *shK_site_name(const sh_machine *m, uint32_t site);
+/* Accesses: SH_OK (after recording any misuse) or an error code. */
+int shK_access(sh_machine *m, const char *op, uint64_t addr, uint64_t n, int write);
+/* Heap events (heap.c). */
+int shK_alloc(sh_machine *m, uint64_t p, uint64_t size, uint64_t b, uint64_t bs);
+int shK_resize(sh_machine *m, uint64_t p, uint64_t size, uint64_t b, uint64_t bs);
+void shK_copy(sh_machine *m, uint64_t dst, uint64_t src, uint64_t n);
+/* A block the program freed: remembered, and held back from the policy
+** while the quarantine has room; returns the policy's free's result. */
+int shK_free(sh_machine *m, uint64_t p, uint64_t b, uint64_t bs, uint64_t op);
+int shK_forget(sh_machine *m, uint64_t p, uint64_t b, uint64_t bs, uint64_t op);
+/* Hand quarantined blocks to the policy until at most keep bytes remain. */
+int shK_drain(sh_machine *m, uint64_t keep);
+int shK_walk_quarantine(sh_machine *m, sh_block_fn fn, void *ud);
+/* Stack events (stack.c). */
+int shK_push(sh_machine *m, const sh_frame_rec *f);
+void shK_pop(sh_machine *m, const sh_frame_rec *f);
+/* Fill a report's details about the memory at addr (block or frame). */
+void shK_describe(sh_machine *m, sh_report *r);
 
 /* ---- machine.c ---- */
 typedef struct sh_counts {
@@ -151,8 +227,11 @@ struct sh_machine {
   sh_series_point *series;     /* config.series samples */
   size_t nseries, cseries;
   sh_cache *cache;             /* NULL: the flat model, every access cost.access */
+  sh_checker *chk;             /* NULL unless check: then every event is shown to it */
+  sh_site_fn site_fn;
+  void *site_ud;
   uint64_t ops;                /* operations so far: the "op N" of messages */
-  char msg[256];
+  char msg[512];
 };
 
 /* Set the machine's message; returns code so callers can `return shM_err(...)`. */

@@ -27,6 +27,7 @@ void sh_config_init(sh_config *c) {
   c->cost.step = 2;       /* compare a size, follow a link */
   sh_cache_config_default(&c->cache);
   c->seed = 1;
+  c->quarantine = 1u << 20;   /* 1 MiB: see docs/CHECKER.md for what it costs the policy */
 }
 
 int shM_err(sh_machine *m, int code, const char *fmt, ...) {
@@ -93,6 +94,7 @@ int sh_open(sh_machine **out, const sh_config *c) {
                    (unsigned long long)m->heap.cfg.base,
                    (unsigned long long)m->heap.cfg.max,
                    (unsigned long long)m->stack.limit_lo);
+  if (c->check && (rc = shK_open(m)) != SH_OK) return rc;
   m->cfg.heap = m->heap.cfg;
   m->cfg.heap.policy = m->heap.ops->name;
   return SH_OK;
@@ -101,6 +103,7 @@ int sh_open(sh_machine **out, const sh_config *c) {
 void sh_close(sh_machine *m) {
   if (m == NULL) return;
   shH_free(m);
+  shK_close(m);
   shS_free(&m->stack);
   shP_free(&m->space);
   shC_free(&m->reports);

@@ -73,6 +73,7 @@ int sh_load(sh_machine *m, uint64_t addr, int width, uint64_t *v) {
     return rc;
   m->ops++;
   m->c.loads++;
+  if (m->chk && (rc = shK_access(m, "load", addr, (uint64_t)width, 0)) != SH_OK) return rc;
   *v = shP_get(&m->space, addr, width);
   return SH_OK;
 }
@@ -84,6 +85,7 @@ int sh_store(sh_machine *m, uint64_t addr, uint64_t v, int width) {
     return rc;
   m->ops++;
   m->c.stores++;
+  if (m->chk && (rc = shK_access(m, "store", addr, (uint64_t)width, 1)) != SH_OK) return rc;
   if (shP_put(&m->space, addr, v, width) != SH_OK)
     return shM_err(m, SH_ERR_NOMEM, "store: out of host memory");
   return SH_OK;
@@ -102,6 +104,7 @@ int sh_read(sh_machine *m, uint64_t addr, void *buf, size_t n) {
   shM_price_range(m, addr, n, SH_COST_MEMORY, 0);
   m->ops++;
   m->c.loads += shM_words(m, addr, n);
+  if (m->chk && (rc = shK_access(m, "read", addr, n, 0)) != SH_OK) return rc;
   return shP_read(&m->space, addr, buf, n);
 }
 
@@ -111,6 +114,7 @@ int sh_write(sh_machine *m, uint64_t addr, const void *buf, size_t n) {
   shM_price_range(m, addr, n, SH_COST_MEMORY, 1);
   m->ops++;
   m->c.stores += shM_words(m, addr, n);
+  if (m->chk && (rc = shK_access(m, "write", addr, n, 1)) != SH_OK) return rc;
   if (shP_write(&m->space, addr, buf, n) != SH_OK)
     return shM_err(m, SH_ERR_NOMEM, "write: out of host memory");
   return SH_OK;

@@ -116,3 +116,12 @@ int shP_put(sh_space *s, uint64_t addr, uint64_t v, int width) {
   for (i = 0; i < width; i++) { b[i] = (uint8_t)v; v >>= 8; }
   return direct ? SH_OK : shP_write(s, addr, tmp, (size_t)width);
 }
+
+/* Up to n bytes at addr that lie in one page, in place: the checker's shadow
+** is edited through this.  NULL for an unbacked page unless create. */
+uint8_t *shP_span(sh_space *s, uint64_t addr, size_t n, size_t *len, int create) {
+  uint64_t off = addr & (SH_PAGE_SIZE - 1);
+  sh_page *p = create ? touch(s, addr >> SH_PAGE_BITS) : lookup(s, addr >> SH_PAGE_BITS);
+  *len = SH_PAGE_SIZE - off < n ? (size_t)(SH_PAGE_SIZE - off) : n;
+  return p ? p->data + off : NULL;
+}

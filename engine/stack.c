@@ -169,15 +169,16 @@ int sh_call(sh_machine *m, const char *name, const sh_layout *l, uint64_t *id) {
   if (s->depth > m->c.peak_depth) m->c.peak_depth = s->depth;
   if (m->cfg.stack_top - sp > m->c.peak_bytes) m->c.peak_bytes = m->cfg.stack_top - sp;
   if (id) *id = f->id;
-  return SH_OK;
+  return m->chk ? shK_push(m, f) : SH_OK;
 }
 
 int sh_ret(sh_machine *m) {
   sh_stack *s = &m->stack;
   uint64_t w = (uint64_t)m->cfg.word, fp;
   if (s->depth == 0) return shM_err(m, SH_ERR_STACK, "ret: the stack is empty");
-  fp = s->frames[--s->depth].fp;
   m->ops++;
+  if (m->chk) shK_pop(m, &s->frames[s->depth - 1]);
+  fp = s->frames[--s->depth].fp;
   m->c.pops++;
   m->c.loads += 2;
   shM_charge(m, SH_COST_STACK, m->cfg.cost.pop);

@@ -114,7 +114,10 @@ typedef struct sh_config {
   sh_heap_config heap;
   sh_cost_config cost;
   sh_cache_config cache;  /* enabled with the default hierarchy by sh_config_init */
-  int check;            /* 0: misuse is an error code; 1: record it and go on */
+  int check;            /* 0: misuse is an error code; 1: record it and go on,
+                           watching every access (the checker, section 5 of API.md) */
+  uint64_t quarantine;  /* with check: freed blocks are kept from the policy until
+                           this many freed bytes are newer (default 1 MiB) */
   uint64_t seed;
   uint64_t series;      /* sample heap size and live bytes every this many heap
                            operations (0: no series) */
@@ -280,15 +283,51 @@ typedef enum sh_error_kind {
   SH_E_UNINITIALISED, SH_E_USE_AFTER_RETURN, SH_E_LEAK
 } sh_error_kind;
 
+/* No operation: a report field that does not apply (a live block's free_op). */
+#define SH_NO_OP UINT64_MAX
+
 typedef struct sh_report {
   sh_error_kind kind;
   uint64_t addr, op;
-  const char *message;
+  const char *message;      /* one line: what happened, where, to which block */
+  /* The details (0, SH_NO_OP or NULL when they do not apply). */
+  uint64_t size;            /* bytes of the access; a leak: bytes lost */
+  const char *site;         /* where the operation was asked for ("file:line") */
+  const char *explain;      /* a paragraph in plain words: why it matters */
+  uint64_t block, block_size;   /* the block involved: payload and requested size */
+  uint64_t alloc_op, free_op;   /* its operations */
+  const char *alloc_site, *free_site;
+  const char *frame;        /* use_after_return: the frame that owned the bytes */
+  uint64_t frame_pop_op;
+  const char *pop_site;
+  const char *leak;         /* "definitely", "indirectly", "possibly" (Memcheck's words) */
+  uint64_t blocks;          /* a leak: how many blocks this record covers */
 } sh_report;
 
 int sh_report_count(const sh_machine *m);
 int sh_report_get(const sh_machine *m, int i, sh_report *out);
 const char *sh_error_kind_name(sh_error_kind k);
+
+/* Where operations come from: a host (the Lua binding) names the line of
+** its script that asked for the operation running now.  Called only when
+** the checker needs it (block history, reports); the string is copied. */
+typedef const char *(*sh_site_fn)(void *ud);
+void sh_set_site_fn(sh_machine *m, sh_site_fn fn, void *ud);
+
+/* A frame's own accesses to its slots by name (frame.x = 1) are not made
+** through a pointer: between sh_own_access(m, 1) and (m, 0) the checker
+** does not ask whether the address was taken. */
+void sh_own_access(sh_machine *m, int own);
+/* The program took the address of n bytes of a live frame (&x): accesses
+** through it are legitimate while the frame lives, dangling after. */
+void sh_escape(sh_machine *m, uint64_t addr, uint64_t n);
+
+/* Scan for leaks now, as Memcheck does at exit: roots are the live frames'
+** pointer slots (aggregates scanned word by word), heap blocks are scanned
+** for aligned words pointing into live blocks.  *n gets the number of leak
+** records (by kind and allocation site), read with sh_leak_get. */
+int sh_leak_scan(sh_machine *m, int *n);
+int sh_leak_get(const sh_machine *m, int i, sh_report *out);
 
 /* ---- cache hierarchy (cache.c, cache_trace.c) ---------------------- */
 

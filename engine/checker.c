@@ -1,0 +1,632 @@
+/* checker.c -- the checker: a shadow byte per simulated byte, block history, quarantine.
+** It sees every access and heap and stack event through hooks the engine calls only when check is on. */
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+#define U(x) ((unsigned long long)(x))
+
+int shK_open(sh_machine *m) {
+  sh_checker *k = calloc(1, sizeof *k);
+  if (k == NULL) return shM_err(m, SH_ERR_NOMEM, "checker: out of host memory");
+  shP_init(&k->shadow);
+  shI_init(&k->live);
+  shT_init(&k->freed);
+  k->nhist = 1;                       /* record 0 means none */
+  k->nsites = 1;                      /* site 0 is unknown */
+  k->qlimit = m->cfg.quarantine;
+  m->chk = k;
+  return SH_OK;
+}
+
+void shK_close(sh_machine *m) {
+  sh_checker *k = m->chk;
+  uint32_t i;
+  if (k == NULL) return;
+  shP_free(&k->shadow);
+  shI_free(&k->live);
+  shT_free(&k->freed);
+  free(k->hist);
+  free(k->q);
+  free(k->push);
+  for (i = 1; i < k->nsites; i++) free(k->sites[i]);
+  free(k->sites);
+  free(k->sitetab);
+  shC_free(&k->leaks);
+  free(k);
+  m->chk = NULL;
+}
+
+void sh_set_site_fn(sh_machine *m, sh_site_fn fn, void *ud) {
+  m->site_fn = fn;
+  m->site_ud = ud;
+}
+
+void sh_own_access(sh_machine *m, int own) {
+  if (m->chk) m->chk->own = own;
+}
+
+/* ---- sites: "file:line" strings, interned ---- */
+
+static uint32_t strhash(const char *s) {
+  uint32_t h = 2166136261u;           /* FNV-1a */
+  while (*s) { h ^= (unsigned char)*s++; h *= 16777619u; }
+  return h;
+}
+
+static int site_grow(sh_checker *k) {
+  size_t cap = k->sitecap ? k->sitecap * 2 : 64, i, j;
+  uint32_t *t = calloc(cap, sizeof *t);
+  if (t == NULL) return 0;
+  for (i = 0; i < k->sitecap; i++) {
+    if (k->sitetab[i] == 0) continue;
+    for (j = strhash(k->sites[k->sitetab[i]]) & (cap - 1); t[j]; j = (j + 1) & (cap - 1)) {}
+    t[j] = k->sitetab[i];
+  }
+  free(k->sitetab);
+  k->sitetab = t;
+  k->sitecap = cap;
+  return 1;
+}
+
+/* The site of the operation running now; 0 when the host names none (or
+** host memory ran out: a report without a line, never a failed operation). */
+uint32_t shK_site(sh_machine *m) {
+  sh_checker *k = m->chk;
+  const char *s;
+  size_t i;
+  char *copy;
+  if (k == NULL || m->site_fn == NULL || (s = m->site_fn(m->site_ud)) == NULL) return 0;
+  if ((k->nsites + 1) * 2 > k->sitecap && !site_grow(k)) return 0;
+  for (i = strhash(s) & (k->sitecap - 1); k->sitetab[i]; i = (i + 1) & (k->sitecap - 1))
+    if (strcmp(k->sites[k->sitetab[i]], s) == 0) return k->sitetab[i];
+  if (k->nsites >= k->csites) {
+    uint32_t cap = k->csites ? k->csites * 2 : 64;
+    char **ns = realloc(k->sites, cap * sizeof *ns);
+    if (ns == NULL) return 0;
+    k->sites = ns;
+    k->csites = cap;
+  }
+  if ((copy = malloc(strlen(s) + 1)) == NULL) return 0;
+  strcpy(copy, s);
+  k->sites[k->nsites] = copy;
+  k->sitetab[i] = k->nsites;
+  return k->nsites++;
+}
+
+const char *shK_site_name(const sh_machine *m, uint32_t site) {
+  return m->chk && site > 0 && site < m->chk->nsites ? m->chk->sites[site] : NULL;
+}
+
+/* ---- the shadow ---- */
+
+static int fill(sh_checker *k, uint64_t a, uint64_t n, uint8_t v) {
+  while (n > 0) {
+    size_t len;
+    uint8_t *b = shP_span(&k->shadow, a, (size_t)(n > SH_PAGE_SIZE ? SH_PAGE_SIZE : n), &len, 1);
+    if (b == NULL) return SH_ERR_NOMEM;
+    memset(b, v, len);
+    a += len; n -= len;
+  }
+  return SH_OK;
+}
+
+/* Every shadow byte in [a, a+n) becomes (b & keep) | set. */
+static int recolour(sh_checker *k, uint64_t a, uint64_t n, uint8_t keep, uint8_t set) {
+  while (n > 0) {
+    size_t len, i;
+    uint8_t *b = shP_span(&k->shadow, a, (size_t)(n > SH_PAGE_SIZE ? SH_PAGE_SIZE : n), &len, 1);
+    if (b == NULL) return SH_ERR_NOMEM;
+    for (i = 0; i < len; i++) b[i] = (uint8_t)((b[i] & keep) | set);
+    a += len; n -= len;
+  }
+  return SH_OK;
+}
+
+static uint8_t state(sh_checker *k, uint64_t a) {
+  size_t len;
+  uint8_t *b = shP_span(&k->shadow, a, 1, &len, 0);
+  return b ? *b : 0;
+}
+
+static int in_stack(const sh_machine *m, uint64_t a) {
+  return a >= m->stack.limit_lo && a < m->cfg.stack_top;
+}
+
+/* ---- block history ---- */
+
+static uint32_t hist_new(sh_checker *k) {
+  uint32_t i;
+  if (k->freehist) {
+    i = k->freehist;
+    k->freehist = k->hist[i].next;
+    return i;
+  }
+  if (k->nhist >= k->chist) {
+    uint32_t cap = k->chist ? k->chist * 2 : 256;
+    shK_hist *nh = realloc(k->hist, cap * sizeof *nh);
+    if (nh == NULL) return 0;
+    k->hist = nh;
+    k->chist = cap;
+  }
+  return k->nhist++;
+}
+
+static void hist_drop(sh_checker *k, uint32_t i) {
+  k->hist[i].next = k->freehist;
+  k->freehist = i;
+}
+
+/* Forget the freed blocks that [b, b+bs) overlaps: their bytes are reused. */
+static void forget_freed(sh_checker *k, uint64_t b, uint64_t bs) {
+  uint32_t x;
+  while ((x = shT_le(&k->freed, b + bs - 1)) != SHT_NIL &&
+         k->freed.n[x].key + k->freed.n[x].size > b) {
+    hist_drop(k, (uint32_t)k->freed.n[x].a);
+    shT_remove(&k->freed, k->freed.n[x].key);
+  }
+}
+
+static const shK_hist *live_hist(const sh_checker *k, uint64_t payload) {
+  const shI_slot *s = shI_get(&k->live, payload);
+  return s ? &k->hist[s->a] : NULL;
+}
+
+static const shK_hist *freed_hist(const sh_checker *k, uint64_t a) {
+  uint32_t x = shT_le(&k->freed, a);
+  if (x == SHT_NIL || a >= k->freed.n[x].key + k->freed.n[x].size) return NULL;
+  return &k->hist[k->freed.n[x].a];
+}
+
+/* ---- heap events ---- */
+
+int shK_alloc(sh_machine *m, uint64_t p, uint64_t size, uint64_t b, uint64_t bs) {
+  sh_checker *k = m->chk;
+  uint32_t i;
+  int fresh;
+  shI_slot *s;
+  forget_freed(k, b, bs);
+  if (fill(k, b, bs, 0) != SH_OK || fill(k, p, size, SHK_A) != SH_OK ||
+      (i = hist_new(k)) == 0 || (s = shI_put(&k->live, p, &fresh)) == NULL)
+    return shM_err(m, SH_ERR_NOMEM, "checker: out of host memory");
+  s->a = i;
+  k->hist[i].payload = p;
+  k->hist[i].size = size;
+  k->hist[i].block = b;
+  k->hist[i].bsize = bs;
+  k->hist[i].alloc_op = m->ops - 1;
+  k->hist[i].free_op = SH_NO_OP;
+  k->hist[i].alloc_site = shK_site(m);
+  k->hist[i].free_site = 0;
+  return SH_OK;
+}
+
+int shK_resize(sh_machine *m, uint64_t p, uint64_t size, uint64_t b, uint64_t bs) {
+  sh_checker *k = m->chk;
+  shI_slot *s = shI_get(&k->live, p);
+  shK_hist *h;
+  int rc;
+  if (s == NULL) return SH_OK;
+  h = &k->hist[s->a];
+  forget_freed(k, b, bs);
+  if (size > h->size) rc = fill(k, p + h->size, size - h->size, SHK_A);
+  else rc = fill(k, p + size, h->size - size, 0);
+  if (rc != SH_OK) return shM_err(m, SH_ERR_NOMEM, "checker: out of host memory");
+  h->size = size;
+  h->block = b;
+  h->bsize = bs;
+  return SH_OK;
+}
+
+/* realloc's copy moves definedness with the bytes: copying is not a use. */
+void shK_copy(sh_machine *m, uint64_t dst, uint64_t src, uint64_t n) {
+  sh_checker *k = m->chk;
+  uint64_t i;
+  for (i = 0; i < n; i++) {
+    size_t len;
+    uint8_t *d = shP_span(&k->shadow, dst + i, 1, &len, 1);
+    if (d) *d = (uint8_t)(SHK_A | (state(k, src + i) & SHK_D));
+  }
+}
+
+static int qpush(sh_checker *k, uint64_t b, uint64_t bs) {
+  if (k->qn == k->qcap) {
+    size_t cap = k->qcap ? k->qcap * 2 : 64, i;
+    uint64_t *nq = malloc(cap * 2 * sizeof *nq);
+    if (nq == NULL) return 0;
+    for (i = 0; i < k->qn; i++) {
+      nq[2 * i] = k->q[2 * ((k->qhead + i) % k->qcap)];
+      nq[2 * i + 1] = k->q[2 * ((k->qhead + i) % k->qcap) + 1];
+    }
+    free(k->q);
+    k->q = nq;
+    k->qcap = cap;
+    k->qhead = 0;
+  }
+  k->q[2 * ((k->qhead + k->qn) % k->qcap)] = b;
+  k->q[2 * ((k->qhead + k->qn) % k->qcap) + 1] = bs;
+  k->qn++;
+  k->qbytes += bs;
+  return 1;
+}
+
+int shK_drain(sh_machine *m, uint64_t keep) {
+  sh_checker *k = m->chk;
+  int rc;
+  while (k->qn > 0 && k->qbytes > keep) {
+    uint64_t b = k->q[2 * k->qhead], bs = k->q[2 * k->qhead + 1];
+    k->qhead = (k->qhead + 1) % k->qcap;
+    k->qn--;
+    k->qbytes -= bs;
+    if ((rc = m->heap.ops->free(m, m->heap.state, b, bs)) != SH_OK) return rc;
+  }
+  return SH_OK;
+}
+
+int shK_walk_quarantine(sh_machine *m, sh_block_fn fn, void *ud) {
+  sh_checker *k = m->chk;
+  size_t i;
+  for (i = 0; i < k->qn; i++) {
+    sh_block bl;
+    memset(&bl, 0, sizeof bl);
+    bl.addr = k->q[2 * ((k->qhead + i) % k->qcap)];
+    bl.size = k->q[2 * ((k->qhead + i) % k->qcap) + 1];
+    if (fn(ud, &bl) != 0) return 1;
+  }
+  return 0;
+}
+
+/* A block's payload becomes freed history (bump's reset forgets all this way). */
+int shK_forget(sh_machine *m, uint64_t p, uint64_t b, uint64_t bs, uint64_t op) {
+  sh_checker *k = m->chk;
+  shI_slot *s = shI_get(&k->live, p);
+  uint32_t i;
+  if (s == NULL) return SH_OK;
+  i = (uint32_t)s->a;
+  shI_del(&k->live, p);
+  k->hist[i].free_op = op;
+  k->hist[i].free_site = shK_site(m);
+  if (shT_insert(&k->freed, b, bs, i, 0) == SHT_NIL) hist_drop(k, i);
+  if (recolour(k, p, k->hist[i].size, 0, SHK_F) != SH_OK)
+    return shM_err(m, SH_ERR_NOMEM, "checker: out of host memory");
+  return SH_OK;
+}
+
+int shK_free(sh_machine *m, uint64_t p, uint64_t b, uint64_t bs, uint64_t op) {
+  sh_checker *k = m->chk;
+  int rc = shK_forget(m, p, b, bs, op);
+  if (rc != SH_OK) return rc;
+  if (k->qlimit == 0 || bs > k->qlimit || !qpush(k, b, bs))
+    return m->heap.ops->free(m, m->heap.state, b, bs);
+  return shK_drain(m, k->qlimit);
+}
+
+/* ---- stack events ---- */
+
+int shK_push(sh_machine *m, const sh_frame_rec *f) {
+  sh_checker *k = m->chk;
+  int d = m->stack.depth;
+  uint64_t w = (uint64_t)m->cfg.word, a;
+  if (d > k->cpush) {
+    int cap = k->cpush ? k->cpush * 2 : 64;
+    struct shK_push *np;
+    while (cap < d) cap *= 2;
+    if ((np = realloc(k->push, (size_t)cap * sizeof *np)) == NULL)
+      return shM_err(m, SH_ERR_NOMEM, "checker: out of host memory");
+    k->push = np;
+    k->cpush = cap;
+  }
+  k->push[d - 1].op = m->ops - 1;
+  k->push[d - 1].site = shK_site(m);
+  /* A byte a popped frame leaked (its address was taken) now dangles. */
+  for (a = f->sp; a < f->top;) {
+    size_t len, i;
+    uint8_t *b = shP_span(&k->shadow, a, (size_t)(f->top - a), &len, 1);
+    if (b == NULL) return shM_err(m, SH_ERR_NOMEM, "checker: out of host memory");
+    for (i = 0; i < len; i++) b[i] = (uint8_t)(SHK_A | (b[i] & (SHK_E | SHK_G) ? SHK_G : 0));
+    a += len;
+  }
+  /* The return address and the saved frame pointer were written by the call. */
+  return recolour(m->chk, f->fp, 2 * w, 0, SHK_A | SHK_D) == SH_OK ? SH_OK
+         : shM_err(m, SH_ERR_NOMEM, "checker: out of host memory");
+}
+
+void shK_pop(sh_machine *m, const sh_frame_rec *f) {
+  sh_checker *k = m->chk;
+  shK_popped *r = &k->ring[k->nring++ % SHK_RING];
+  int d = m->stack.depth;            /* still counts f */
+  uint64_t a;
+  r->id = f->id;
+  r->sp = f->sp;
+  r->top = f->top;
+  r->anchor = f->anchor;
+  r->name = f->name;
+  r->layout = f->layout;
+  r->push_op = d > 0 && d <= k->cpush ? k->push[d - 1].op : SH_NO_OP;
+  r->push_site = d > 0 && d <= k->cpush ? k->push[d - 1].site : 0;
+  r->pop_op = m->ops - 1;
+  r->pop_site = shK_site(m);
+  for (a = f->sp; a < f->top;) {
+    size_t len, i;
+    uint8_t *b = shP_span(&k->shadow, a, (size_t)(f->top - a), &len, 1);
+    if (b == NULL) return;
+    for (i = 0; i < len; i++) b[i] = (uint8_t)(SHK_P | (b[i] & (SHK_E | SHK_G) ? SHK_E : 0));
+    a += len;
+  }
+}
+
+void sh_escape(sh_machine *m, uint64_t addr, uint64_t n) {
+  sh_checker *k = m->chk;
+  uint64_t a;
+  if (k == NULL || !in_stack(m, addr)) return;
+  for (a = addr; a < addr + n;) {
+    size_t len, i;
+    uint8_t *b = shP_span(&k->shadow, a, (size_t)(addr + n - a), &len, 0);
+    if (b == NULL) return;
+    for (i = 0; i < len; i++)
+      if (b[i] & SHK_A) b[i] = (uint8_t)((b[i] & ~SHK_G) | SHK_E);
+    a += len;
+  }
+}
+
+/* ---- describing the memory at an address ---- */
+
+static const shK_popped *popped_at(const sh_checker *k, uint64_t a) {
+  uint64_t i, n = k->nring < SHK_RING ? k->nring : SHK_RING;
+  for (i = 1; i <= n; i++) {
+    const shK_popped *r = &k->ring[(k->nring - i) % SHK_RING];
+    if (a >= r->sp && a < r->top) return r;
+  }
+  return NULL;
+}
+
+/* The slot of a layout anchored at anchor that holds a, or NULL. */
+static const sh_slot_info *slot_at(const sh_layout *l, uint64_t anchor, uint64_t a) {
+  int i;
+  for (i = 0; l && i < l->n; i++) {
+    uint64_t s = anchor + l->slots[i].addr;
+    if (a >= s && a < s + l->slots[i].size) return &l->slots[i];
+  }
+  return NULL;
+}
+
+static const sh_frame_rec *live_frame_at(const sh_machine *m, uint64_t a) {
+  int i;
+  for (i = m->stack.depth - 1; i >= 0; i--)
+    if (a >= m->stack.frames[i].sp && a < m->stack.frames[i].top) return &m->stack.frames[i];
+  return NULL;
+}
+
+static void use_hist(sh_machine *m, sh_report *r, const shK_hist *h) {
+  r->block = h->payload;
+  r->block_size = h->size;
+  r->alloc_op = h->alloc_op;
+  r->alloc_site = shK_site_name(m, h->alloc_site);
+  r->free_op = h->free_op;
+  r->free_site = shK_site_name(m, h->free_site);
+}
+
+/* The live block nearest a heap address: the one holding it, else the
+** nearer of the blocks before and after (by distance to their payloads). */
+static const shK_hist *near_block(sh_machine *m, uint64_t a) {
+  const sh_tree *t = &m->heap.live;
+  uint32_t lo = shT_le(t, a), hi = shT_ge(t, a + 1);
+  uint64_t dlo = UINT64_MAX, dhi = UINT64_MAX;
+  if (lo != SHT_NIL) {
+    const shT_node *x = &t->n[lo];
+    if (a >= x->a && a < x->a + x->b) return live_hist(m->chk, x->a);
+    dlo = a >= x->a + x->b ? a - (x->a + x->b) : 0;
+    if (a < x->a) {              /* in its header: compare with the block before */
+      uint32_t p = shT_le(t, x->key - 1);
+      uint64_t before = x->a - a;
+      if (p != SHT_NIL && a - (t->n[p].a + t->n[p].b) < before)
+        return live_hist(m->chk, t->n[p].a);
+      return live_hist(m->chk, x->a);
+    }
+  }
+  if (hi != SHT_NIL) dhi = t->n[hi].a - a;
+  if (lo == SHT_NIL && hi == SHT_NIL) return NULL;
+  return live_hist(m->chk, dlo <= dhi ? t->n[lo].a : t->n[hi].a);
+}
+
+void shK_describe(sh_machine *m, sh_report *r) {
+  sh_checker *k = m->chk;
+  const shK_hist *h = NULL;
+  uint64_t a = r->addr;
+  if (in_stack(m, a)) {
+    const shK_popped *p = popped_at(k, a);
+    const sh_frame_rec *f = live_frame_at(m, a);
+    if (p && (r->kind == SH_E_USE_AFTER_RETURN || f == NULL)) {
+      r->frame = p->name;
+      r->frame_pop_op = p->pop_op;
+      r->pop_site = shK_site_name(m, p->pop_site);
+    } else if (f) {
+      r->frame = f->name;
+    }
+    return;
+  }
+  if (r->kind == SH_E_DOUBLE_FREE || r->kind == SH_E_USE_AFTER_FREE) {
+    h = freed_hist(k, a);
+  } else if (r->kind == SH_E_INVALID_FREE) {
+    uint32_t x = shT_le(&m->heap.live, a);
+    if (x != SHT_NIL && a < m->heap.live.n[x].key + m->heap.live.n[x].size)
+      h = live_hist(k, m->heap.live.n[x].a);
+    else
+      h = freed_hist(k, a);
+  } else {
+    const shI_slot *s = shI_get(&k->live, a);
+    h = s ? &k->hist[s->a] : near_block(m, a);
+    if (h == NULL) h = freed_hist(k, a);
+  }
+  if (h) use_hist(m, r, h);
+}
+
+/* ---- accesses ---- */
+
+static const char *slot_name_at(const sh_machine *m, uint64_t a, const char **frame) {
+  const sh_frame_rec *f = live_frame_at(m, a);
+  const sh_slot_info *s = f ? slot_at(f->layout, f->anchor, a) : NULL;
+  *frame = f ? f->name : "?";
+  return s ? s->name : NULL;
+}
+
+/* Say where a heap address lies relative to the block r names. */
+static void heap_where(const sh_machine *m, const sh_report *r, uint64_t a, char *buf, size_t n) {
+  const sh_tree *t = &m->heap.live;
+  uint32_t x = shT_le(t, a);
+  int header = x != SHT_NIL && a < t->n[x].a;
+  if (r->alloc_op == SH_NO_OP) { snprintf(buf, n, "outside every block"); return; }
+  if (a < r->block)
+    snprintf(buf, n, "%llu bytes before the %llu-byte block at 0x%llx%s",
+             U(r->block - a), U(r->block_size), U(r->block),
+             header ? " (in the allocator's header)" : "");
+  else if (a >= r->block + r->block_size)
+    snprintf(buf, n, "%llu bytes past the end of the %llu-byte block at 0x%llx",
+             U(a - (r->block + r->block_size)), U(r->block_size), U(r->block));
+  else
+    snprintf(buf, n, "%llu bytes into the %llu-byte block at 0x%llx",
+             U(a - r->block), U(r->block_size), U(r->block));
+}
+
+/* What the bytes past a block's end are: padding of that block, a header, another block. */
+static const char *beyond(const sh_machine *m, uint64_t a) {
+  const sh_tree *t = &m->heap.live;
+  uint32_t x = shT_le(t, a);
+  if (x != SHT_NIL && a < t->n[x].key + t->n[x].size) {
+    const shT_node *b = &t->n[x];
+    if (a >= b->a + b->b) return "; the block's padding hides it: the allocator rounded the "
+                                 "block up, so a real program would not crash here";
+    if (a < b->a) return "; it lands in the next block's header";
+    return "; it lands in the next block";
+  }
+  if (freed_hist(m->chk, a)) return "; it lands in a freed block";
+  return "; it lands in free heap space";
+}
+
+static int bad_access(sh_machine *m, const char *op, uint64_t addr, uint64_t n, int write,
+                      uint64_t at, uint8_t s) {
+  sh_checker *k = m->chk;
+  sh_report r;
+  char where[200];
+  const char *verb = write ? "write" : "read";
+  if (s & SHK_F) {
+    shC_begin(m, &r, SH_E_USE_AFTER_FREE, at, n);
+    heap_where(m, &r, at, where, sizeof where);
+    snprintf(m->msg, sizeof m->msg, "%s: %s of %llu bytes at 0x%llx, %s, which was freed at op %llu",
+             op, verb, U(n), U(addr), where, U(r.free_op));
+  } else if (s & (SHK_P | SHK_G)) {
+    const shK_popped *p = popped_at(k, at);
+    const sh_slot_info *ps = p ? slot_at(p->layout, p->anchor, at) : NULL;
+    shC_begin(m, &r, SH_E_USE_AFTER_RETURN, at, n);
+    if (p) {
+      r.frame = p->name;
+      r.frame_pop_op = p->pop_op;
+      r.pop_site = shK_site_name(m, p->pop_site);
+    }
+    if (s & SHK_G) {
+      const char *fname, *sname = slot_name_at(m, at, &fname);
+      snprintf(m->msg, sizeof m->msg,
+               "%s: %s of %llu bytes at 0x%llx through a dangling pointer: it was %s%s%s of frame "
+               "'%s' (popped at op %llu); the bytes now belong to %s%s%s of frame '%s', which "
+               "never gave out its address", op, verb, U(n), U(addr),
+               ps ? "slot '" : "", ps ? ps->name : "a slot", ps ? "'" : "",
+               p ? p->name : "?", U(p ? p->pop_op : 0),
+               sname ? "slot '" : "", sname ? sname : "part", sname ? "'" : "", fname);
+    } else {
+      snprintf(m->msg, sizeof m->msg,
+               "%s: %s of %llu bytes at 0x%llx, %s%s%s of frame '%s', which returned at op %llu",
+               op, verb, U(n), U(addr), ps ? "slot '" : "", ps ? ps->name : "a slot",
+               ps ? "'" : "", p ? p->name : "?", U(p ? p->pop_op : 0));
+    }
+  } else if (in_stack(m, at)) {
+    const char *fname, *sname;
+    shC_begin(m, &r, SH_E_OUT_OF_BOUNDS, at, n);
+    if (s & SHK_A) {           /* from a slot whose address was taken into one whose was not */
+      const char *from = slot_name_at(m, addr, &fname);
+      sname = slot_name_at(m, at, &fname);
+      snprintf(m->msg, sizeof m->msg,
+               "%s: %s of %llu bytes at 0x%llx runs from slot '%s' into %s%s%s of frame '%s'",
+               op, verb, U(n), U(addr), from ? from : "?", sname ? "slot '" : "its neighbour",
+               sname ? sname : "", sname ? "'" : "", fname);
+    } else {
+      snprintf(m->msg, sizeof m->msg,
+               "%s: %s of %llu bytes at 0x%llx is below the stack pointer, in memory no frame holds",
+               op, verb, U(n), U(addr));
+    }
+  } else {
+    shC_begin(m, &r, SH_E_OUT_OF_BOUNDS, at, n);
+    heap_where(m, &r, at, where, sizeof where);
+    snprintf(m->msg, sizeof m->msg, "%s: %s of %llu bytes at 0x%llx: byte 0x%llx is %s%s",
+             op, verb, U(n), U(addr), U(at), where, r.alloc_op == SH_NO_OP ? "" : beyond(m, at));
+  }
+  return shC_keep(m, &r);
+}
+
+static int undefined(sh_machine *m, const char *op, uint64_t addr, uint64_t n, uint64_t at,
+                     uint64_t count) {
+  sh_report r;
+  char where[200];
+  shC_begin(m, &r, SH_E_UNINITIALISED, at, n);
+  if (in_stack(m, at)) {
+    const char *fname, *sname = slot_name_at(m, at, &fname);
+    snprintf(where, sizeof where, "%s%s%s of frame '%s'", sname ? "slot '" : "",
+             sname ? sname : "a frame's padding", sname ? "'" : "", fname);
+  } else {
+    heap_where(m, &r, at, where, sizeof where);
+  }
+  snprintf(m->msg, sizeof m->msg,
+           "%s: read of %llu bytes at 0x%llx uses %llu uninitialised byte%s, %s, never written",
+           op, U(n), U(addr), U(count), count == 1 ? "" : "s", where);
+  return shC_keep(m, &r);
+}
+
+/* After a bad write the bytes it could reach hold what it wrote. */
+static void written(sh_checker *k, uint64_t addr, uint64_t n) {
+  uint64_t i;
+  for (i = 0; i < n; i++) {
+    size_t len;
+    uint8_t *b = shP_span(&k->shadow, addr + i, 1, &len, 0);
+    if (b && (*b & SHK_A)) *b |= SHK_D;
+  }
+}
+
+/* The slow path: find the first byte that is wrong and say what it is. */
+static int judge(sh_machine *m, const char *op, uint64_t addr, uint64_t n, int write) {
+  sh_checker *k = m->chk;
+  uint64_t i, count = 0, first = 0;
+  uint8_t e0 = state(k, addr) & SHK_E;
+  int rc, stack = in_stack(m, addr);
+  for (i = 0; i < n; i++) {
+    uint8_t s = state(k, addr + i);
+    if (!(s & SHK_A) || (!k->own && (s & SHK_G)) || (!k->own && stack && (s & SHK_E) != e0)) {
+      rc = bad_access(m, op, addr, n, write, addr + i, s);
+      if (write) written(k, addr, n);
+      return rc;
+    }
+  }
+  if (write) return recolour(k, addr, n, 0xff, SHK_D);
+  for (i = 0; i < n; i++)
+    if (!(state(k, addr + i) & SHK_D) && count++ == 0) first = addr + i;
+  if (count == 0) return SH_OK;
+  rc = undefined(m, op, addr, n, first, count);
+  /* Once said, the bytes count as defined: one report, not one per use. */
+  recolour(k, addr, n, 0xff, SHK_D);
+  return rc;
+}
+
+int shK_access(sh_machine *m, const char *op, uint64_t addr, uint64_t n, int write) {
+  sh_checker *k = m->chk;
+  uint8_t all = 0xff, any = 0, need = write ? SHK_A : SHK_A | SHK_D;
+  size_t len, i;
+  uint8_t *b;
+  if (n == 0) return SH_OK;
+  if (n <= 16 && (b = shP_span(&k->shadow, addr, (size_t)n, &len, 0)) != NULL && len == n) {
+    for (i = 0; i < len; i++) { all &= b[i]; any |= b[i]; }
+    if ((all & need) == need &&
+        (k->own || (!(any & SHK_G) && ((any ^ all) & SHK_E) == 0))) {
+      if (write) for (i = 0; i < len; i++) b[i] |= SHK_D;
+      return SH_OK;
+    }
+  }
+  return judge(m, op, addr, n, write);
+}
