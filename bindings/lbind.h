@@ -14,6 +14,9 @@
 typedef struct lmach {
   sh_machine *m;
   int raise;                   /* check = "raise": the first misuse is a Lua error */
+  lua_State *L;                /* the thread of the method running now (for sites) */
+  char site[320];              /* "file:line" of the scenario line asking */
+  char internal[256];          /* source prefix of stackheap's own scripts, skipped */
 } lmach;
 
 typedef struct lframe {
@@ -29,8 +32,12 @@ typedef struct llayout {
 /* lcore.c */
 lmach *shL_tomach(lua_State *L, int i);
 int shL_fail(lua_State *L, lmach *lm);
+/* After an operation that may have recorded misuse: with check = "raise",
+** the first new report becomes a Lua error naming the scenario line. */
+void shL_misuse(lua_State *L, lmach *lm, int before);
 
-/* loptions.c: sh.machine{...} into a config; returns 1 for check = "raise" */
+/* loptions.c: sh.machine{...} into a config; returns 1 for check = "raise"
+** (or check = {raise = true}) */
 int shL_machine_options(lua_State *L, int t, sh_config *c);
 void shL_known_keys(lua_State *L, int t, const char *where, const char *const known[]);
 

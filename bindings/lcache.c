@@ -256,10 +256,12 @@ static int l_sweep(lua_State *L) {
   lua_Integer stride = intarg(L, 4, "sweep", "the stride");
   int width = widtharg(L, lm, 5, "sweep"), store = !lua_isnoneornil(L, 6);
   lua_Integer value = store ? intarg(L, 6, "sweep", "the value") : 0;
+  int before = sh_report_count(lm->m);
   if (count < 0) return luaL_error(L, "sweep: the count must not be negative, got %I", count);
   if (sh_sweep(lm->m, addr, (uint64_t)count, (int64_t)stride, width, store, (uint64_t)value,
                &sum) != SH_OK)
     return shL_fail(L, lm);
+  shL_misuse(L, lm, before);
   if (store) return 0;
   lua_pushinteger(L, (lua_Integer)sum);
   return 1;
@@ -274,11 +276,12 @@ static int l_chase(lua_State *L) {
   lua_Integer count = lua_isnoneornil(L, 4) ? LUA_MAXINTEGER : intarg(L, 4, "chase", "the count");
   int with_value = !lua_isnoneornil(L, 5);
   lua_Integer voff = with_value ? intarg(L, 5, "chase", "the value offset") : 0;
-  int width = with_value ? widtharg(L, lm, 6, "chase") : 0;
+  int width = with_value ? widtharg(L, lm, 6, "chase") : 0, before = sh_report_count(lm->m);
   if (count < 0) return luaL_error(L, "chase: the count must not be negative, got %I", count);
   if (sh_chase(lm->m, addr, (int64_t)next, (uint64_t)count, (int64_t)voff, width,
                &sum, &n, &last) != SH_OK)
     return shL_fail(L, lm);
+  shL_misuse(L, lm, before);
   lua_pushinteger(L, (lua_Integer)sum);
   lua_pushinteger(L, (lua_Integer)n);
   lua_pushinteger(L, (lua_Integer)last);

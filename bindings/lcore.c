@@ -1,5 +1,6 @@
 /* lcore.c -- stackheap.core: the machine as a Lua object, its heap, memory and stats.
 ** Misuse raises luaL_error, whose position is the calling script line; failures the API promises as values return nil, msg. */
+#include <stdio.h>
 #include <string.h>
 #include "lbind.h"
 #include "lcore.h"
@@ -22,6 +23,8 @@ lmach *shL_tomach(lua_State *L, int i) {
   }
   if (!ok) luaL_typeerror(L, i, SHL_MACHINE);
   if (lm->m == NULL) luaL_error(L, "the machine is closed");
+  lm->L = L;
+  sh_own_access(lm->m, 0);     /* a slot access an error cut short ends here */
   return lm;
 }
 
@@ -51,6 +54,38 @@ static uint64_t sizearg(lua_State *L, int i, const char *op) {
   return (uint64_t)v;
 }
 
+/* ---- sites: the scenario line an operation comes from ---- */
+
+/* The registry key of the source prefix of stackheap's own Lua files. */
+static const char internal_key = 0;
+
+/* core._internal(prefix): init.lua names its directory, so sites skip it. */
+static int l_internal(lua_State *L) {
+  luaL_checkstring(L, 1);
+  lua_settop(L, 1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &internal_key);
+  return 0;
+}
+
+/* The first Lua function up the stack that is not stackheap's own: C
+** functions and the module's scripts (which drop values for a scenario)
+** are skipped, so the line is the one a learner wrote. */
+static const char *site_of(void *ud) {
+  lmach *lm = ud;
+  lua_State *L = lm->L;
+  lua_Debug ar;
+  size_t plen = strlen(lm->internal);
+  int level;
+  if (L == NULL) return NULL;
+  for (level = 1; lua_getstack(L, level, &ar); level++) {
+    if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0) continue;
+    if (plen > 0 && strncmp(ar.source, lm->internal, plen) == 0) continue;
+    snprintf(lm->site, sizeof lm->site, "%s:%d", ar.short_src, ar.currentline);
+    return lm->site;
+  }
+  return NULL;
+}
+
 /* ---- the machine ---- */
 
 static int l_machine(lua_State *L) {
@@ -65,6 +100,11 @@ static int l_machine(lua_State *L) {
   lm = lua_newuserdatauv(L, sizeof *lm, 1);
   lm->m = NULL;
   lm->raise = raise;
+  lm->L = L;
+  lm->internal[0] = '\0';
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &internal_key) == LUA_TSTRING)
+    snprintf(lm->internal, sizeof lm->internal, "%s", lua_tostring(L, -1));
+  lua_pop(L, 1);
   luaL_setmetatable(L, SHL_MACHINE);
   lua_newtable(L);             /* uservalue: layouts by pointer, for m:frames() */
   lua_setiuservalue(L, -2, 1);
@@ -75,6 +115,7 @@ static int l_machine(lua_State *L) {
     lm->m = NULL;
     return lua_error(L);
   }
+  if (c.check) sh_set_site_fn(lm->m, site_of, lm);
   shL_cache_pressure(L, &c);
   return 1;
 }
@@ -94,12 +135,14 @@ static int l_tostring(lua_State *L) {
   return 1;
 }
 
-/* After an operation that may have recorded misuse: raise it when asked to. */
-static void misuse(lua_State *L, lmach *lm, int before) {
+void shL_misuse(lua_State *L, lmach *lm, int before) {
   sh_report r;
-  if (lm->raise && sh_report_count(lm->m) > before &&
-      sh_report_get(lm->m, before, &r) == SH_OK)
-    luaL_error(L, "%s", r.message);
+  if (!lm->raise || sh_report_count(lm->m) <= before ||
+      sh_report_get(lm->m, before, &r) != SH_OK)
+    return;
+  if (r.site == NULL) luaL_error(L, "%s", r.message);
+  lua_pushfstring(L, "%s: %s", r.site, r.message);
+  lua_error(L);
 }
 
 /* ---- heap ---- */
@@ -130,7 +173,7 @@ static int l_free(lua_State *L) {
   uint64_t a = addrarg(L, 2, "free");
   int before = sh_report_count(lm->m);
   if (sh_free(lm->m, a) != SH_OK) return shL_fail(L, lm);
-  misuse(L, lm, before);
+  shL_misuse(L, lm, before);
   return 0;
 }
 
@@ -196,7 +239,7 @@ static int l_realloc(lua_State *L) {
   lmach *lm = shL_tomach(L, 1);
   uint64_t a = addrarg(L, 2, "realloc"), size = sizearg(L, 3, "realloc"), out;
   int before = sh_report_count(lm->m), rc = sh_realloc(lm->m, a, size, &out);
-  misuse(L, lm, before);
+  shL_misuse(L, lm, before);
   if (rc == SH_OK) {
     if (out == 0) lua_pushnil(L);
     else lua_pushinteger(L, (lua_Integer)out);
@@ -253,8 +296,9 @@ static int widtharg(lua_State *L, lmach *lm, int i, const char *op) {
 static int l_load(lua_State *L) {
   lmach *lm = shL_tomach(L, 1);
   uint64_t a = addrarg(L, 2, "load"), v;
-  int w = widtharg(L, lm, 3, "load");
+  int w = widtharg(L, lm, 3, "load"), before = sh_report_count(lm->m);
   if (sh_load(lm->m, a, w, &v) != SH_OK) return shL_fail(L, lm);
+  shL_misuse(L, lm, before);
   lua_pushinteger(L, (lua_Integer)v);
   return 1;
 }
@@ -263,10 +307,12 @@ static int l_store(lua_State *L) {
   lmach *lm = shL_tomach(L, 1);
   uint64_t a = addrarg(L, 2, "store");
   lua_Integer v = intarg(L, 3, "store", "the value");
-  int w = widtharg(L, lm, 4, "store");
+  int w = widtharg(L, lm, 4, "store"), before;
   if (w < 8 && (v < -((lua_Integer)1 << (8 * w - 1)) || v > ((lua_Integer)1 << (8 * w)) - 1))
     return luaL_error(L, "store: %I does not fit in %d byte%s", v, w, w == 1 ? "" : "s");
+  before = sh_report_count(lm->m);
   if (sh_store(lm->m, a, (uint64_t)v, w) != SH_OK) return shL_fail(L, lm);
+  shL_misuse(L, lm, before);
   return 0;
 }
 
@@ -274,9 +320,11 @@ static int l_read(lua_State *L) {
   lmach *lm = shL_tomach(L, 1);
   uint64_t a = addrarg(L, 2, "read"), n = sizearg(L, 3, "read");
   luaL_Buffer b;
+  int before = sh_report_count(lm->m);
   if (n > ((uint64_t)1 << 30)) return luaL_error(L, "read: %I bytes is too many at once", (lua_Integer)n);
   if (sh_read(lm->m, a, luaL_buffinitsize(L, &b, (size_t)n), (size_t)n) != SH_OK) return shL_fail(L, lm);
   luaL_pushresultsize(&b, (size_t)n);
+  shL_misuse(L, lm, before);
   return 1;
 }
 
@@ -296,7 +344,9 @@ static int l_write(lua_State *L) {
   uint64_t a = addrarg(L, 2, "write");
   size_t n;
   const char *s = luaL_checklstring(L, 3, &n);
+  int before = sh_report_count(lm->m);
   if (sh_write(lm->m, a, s, n) != SH_OK) return shL_fail(L, lm);
+  shL_misuse(L, lm, before);
   return 0;
 }
 
@@ -378,6 +428,60 @@ static int l_reset_stats(lua_State *L) {
   return 0;
 }
 
+static void setstr(lua_State *L, const char *k, const char *v) {
+  if (v == NULL) return;
+  lua_pushstring(L, v);
+  lua_setfield(L, -2, k);
+}
+
+static void setop(lua_State *L, const char *k, uint64_t op) {
+  if (op != SH_NO_OP) setint(L, k, op);
+}
+
+/* One report as the table m:errors() lists (API.md section 5, with details). */
+static void push_report(lua_State *L, const sh_report *r) {
+  lua_createtable(L, 0, 12);
+  setstr(L, "kind", sh_error_kind_name(r->kind));
+  setint(L, "addr", r->addr);
+  setint(L, "op", r->op);
+  setstr(L, "message", r->message);
+  setint(L, "size", r->size);
+  setstr(L, "site", r->site);
+  setstr(L, "explain", r->explain);
+  setstr(L, "leak", r->leak);
+  if (r->kind == SH_E_LEAK) setint(L, "blocks", r->blocks);
+  if (r->alloc_op != SH_NO_OP) {
+    lua_createtable(L, 0, 6);
+    setint(L, "addr", r->block);
+    setint(L, "size", r->block_size);
+    setop(L, "alloc_op", r->alloc_op);
+    setstr(L, "alloc_site", r->alloc_site);
+    setop(L, "free_op", r->free_op);
+    setstr(L, "free_site", r->free_site);
+    lua_setfield(L, -2, "block");
+  }
+  if (r->frame) {
+    lua_createtable(L, 0, 3);
+    setstr(L, "name", r->frame);
+    setop(L, "pop_op", r->frame_pop_op);
+    setstr(L, "pop_site", r->pop_site);
+    lua_setfield(L, -2, "frame");
+  }
+}
+
+/* The leaks a scan finds now, appended to the table on top from index i. */
+static void push_leaks(lua_State *L, lmach *lm, int i) {
+  int n, k;
+  sh_report r;
+  if (sh_leak_scan(lm->m, &n) != SH_OK) shL_fail(L, lm);
+  for (k = 0; k < n; k++) {
+    sh_leak_get(lm->m, k, &r);
+    push_report(L, &r);
+    lua_rawseti(L, -2, i + k + 1);
+  }
+}
+
+/* m:errors(): what the checker recorded, then the leaks a scan finds now */
 static int l_errors(lua_State *L) {
   lmach *lm = shL_tomach(L, 1);
   int n = sh_report_count(lm->m), i;
@@ -385,13 +489,18 @@ static int l_errors(lua_State *L) {
   lua_createtable(L, n, 0);
   for (i = 0; i < n; i++) {
     sh_report_get(lm->m, i, &r);
-    lua_createtable(L, 0, 4);
-    lua_pushstring(L, sh_error_kind_name(r.kind)); lua_setfield(L, -2, "kind");
-    setint(L, "addr", r.addr);
-    setint(L, "op", r.op);
-    lua_pushstring(L, r.message); lua_setfield(L, -2, "message");
+    push_report(L, &r);
     lua_rawseti(L, -2, i + 1);
   }
+  if (sh_machine_checked(lm->m)) push_leaks(L, lm, n);
+  return 1;
+}
+
+/* m:leaks(): the leak scan alone */
+static int l_leaks(lua_State *L) {
+  lmach *lm = shL_tomach(L, 1);
+  lua_newtable(L);
+  push_leaks(L, lm, 0);
   return 1;
 }
 
@@ -412,7 +521,7 @@ static const luaL_Reg machine_methods[] = {
   { "heap_profile", l_heap_profile }, { "series", l_series }, { "blocks", l_blocks },
   { "load", l_load }, { "store", l_store }, { "read", l_read }, { "write", l_write },
   { "peek", l_peek }, { "stats", l_stats }, { "reset_stats", l_reset_stats },
-  { "errors", l_errors }, { "ops", l_ops }, { "word", l_word }, { "close", l_gc },
+  { "errors", l_errors }, { "leaks", l_leaks }, { "ops", l_ops }, { "word", l_word }, { "close", l_gc },
   { NULL, NULL }
 };
 
@@ -438,6 +547,7 @@ int luaopen_stackheap_core(lua_State *L) {
   lua_createtable(L, 0, 4);
   lua_pushcfunction(L, l_machine); lua_setfield(L, -2, "machine");
   lua_pushcfunction(L, l_version); lua_setfield(L, -2, "version");
+  lua_pushcfunction(L, l_internal); lua_setfield(L, -2, "_internal");
   shL_open_cache(L);
   shL_open_trace(L);
   luaL_getmetatable(L, SHL_MACHINE);

@@ -110,6 +110,8 @@ static int l_frames(lua_State *L) {
 static lframe *toframe(lua_State *L, int i) {
   lframe *f = luaL_checkudata(L, i, SHL_FRAME);
   if (f->lm->m == NULL) luaL_error(L, "the machine of frame '%s' is closed", f->name);
+  f->lm->L = L;
+  sh_own_access(f->lm->m, 0);
   return f;
 }
 
@@ -179,9 +181,13 @@ static void slot_type(lua_State *L, lframe *f, int i) {
   lua_pop(L, 1);
 }
 
+/* A slot read or written by name is the frame's own access, not one through
+** a pointer (the checker asks no question about its address); misuse it
+** finds (an uninitialised read) is raised as any other. */
 static int slot_get(lua_State *L, lframe *f, int ki) {
   sh_slot_info si;
-  int i = find_slot(L, f, ki, &si);
+  int i = find_slot(L, f, ki, &si), before = sh_report_count(f->lm->m);
+  sh_own_access(f->lm->m, 1);
   if (si.kind != SH_K_AGG) shL_push_scalar(L, f->lm, si.addr, si.kind, si.size);
   else {
     int t;
@@ -189,6 +195,8 @@ static int slot_get(lua_State *L, lframe *f, int ki) {
     t = lua_gettop(L);
     shL_push_typed(L, f->lm, si.addr, t);
   }
+  sh_own_access(f->lm->m, 0);
+  shL_misuse(L, f->lm, before);
   return 1;
 }
 
@@ -196,6 +204,8 @@ static int slot_set(lua_State *L, lframe *f, int ki, int vi) {
   sh_slot_info si;
   int i = find_slot(L, f, ki, &si);
   const char *what = lua_pushfstring(L, "frame '%s': slot '%s'", f->name, si.name);
+  int before = sh_report_count(f->lm->m);
+  sh_own_access(f->lm->m, 1);
   if (si.kind != SH_K_AGG) shL_store_scalar(L, f->lm, si.addr, si.kind, si.size, vi, what, si.type);
   else {
     int t;
@@ -203,6 +213,8 @@ static int slot_set(lua_State *L, lframe *f, int ki, int vi) {
     t = lua_gettop(L);
     shL_store_typed(L, f->lm, si.addr, t, vi, what);
   }
+  sh_own_access(f->lm->m, 0);
+  shL_misuse(L, f->lm, before);
   return 0;
 }
 
@@ -233,6 +245,7 @@ static int f_addr(lua_State *L) {
   lframe *f = toframe(L, 1);
   sh_slot_info si;
   find_slot(L, f, 2, &si);
+  sh_escape(f->lm->m, si.addr, si.size);    /* &x: accesses through it are the program's */
   lua_pushinteger(L, (lua_Integer)si.addr);
   return 1;
 }

@@ -173,6 +173,25 @@ static int subtable(lua_State *L, int t, const char *key) {
   return lua_gettop(L);
 }
 
+/* check = {raise = bool, quarantine = bytes}: the checker on, tuned. */
+static int check_options(lua_State *L, int t, sh_config *c) {
+  static const char *const known[] = { "raise", "quarantine", NULL };
+  optctx o;
+  lua_Integer v;
+  int raise = 0;
+  o.L = L; o.t = t; o.where = "machine: check";
+  opt_known(&o, known);
+  c->check = 1;
+  if (opt_present(&o, "raise")) {
+    if (!lua_isboolean(L, -1))
+      luaL_error(L, "machine: check: option 'raise' must be a boolean, got %s", luaL_typename(L, -1));
+    raise = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
+  if (opt_int(&o, "quarantine", 0, BIG, &v)) c->quarantine = (uint64_t)v;
+  return raise;
+}
+
 int shL_machine_options(lua_State *L, int t, sh_config *c) {
   static const char *const known[] = { "word", "stack", "heap", "cache", "check", "seed",
     "cost", "series", NULL };
@@ -192,7 +211,8 @@ int shL_machine_options(lua_State *L, int t, sh_config *c) {
     if (lua_isboolean(L, -1)) c->check = lua_toboolean(L, -1);
     else if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "raise") == 0)
       c->check = raise = 1;
-    else luaL_error(L, "machine: option 'check' must be true, false or \"raise\", got %s",
+    else if (lua_istable(L, -1)) raise = check_options(L, lua_gettop(L), c);
+    else luaL_error(L, "machine: option 'check' must be true, false, \"raise\" or a table, got %s",
                     luaL_tolstring(L, -1, NULL));
     lua_pop(L, 1);
   }

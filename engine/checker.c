@@ -42,6 +42,10 @@ void sh_set_site_fn(sh_machine *m, sh_site_fn fn, void *ud) {
   m->site_ud = ud;
 }
 
+int sh_machine_checked(const sh_machine *m) {
+  return m->chk != NULL;
+}
+
 void sh_own_access(sh_machine *m, int own) {
   if (m->chk) m->chk->own = own;
 }
@@ -176,6 +180,14 @@ static const shK_hist *freed_hist(const sh_checker *k, uint64_t a) {
   uint32_t x = shT_le(&k->freed, a);
   if (x == SHT_NIL || a >= k->freed.n[x].key + k->freed.n[x].size) return NULL;
   return &k->hist[k->freed.n[x].a];
+}
+
+int shK_freed_payload(sh_machine *m, uint64_t addr, uint64_t *payload, uint64_t *op) {
+  const shK_hist *h = freed_hist(m->chk, addr);
+  if (h == NULL) return 0;
+  *payload = h->payload;
+  *op = h->free_op;
+  return 1;
 }
 
 /* ---- heap events ---- */
@@ -512,8 +524,8 @@ static int bad_access(sh_machine *m, const char *op, uint64_t addr, uint64_t n, 
   if (s & SHK_F) {
     shC_begin(m, &r, SH_E_USE_AFTER_FREE, at, n);
     heap_where(m, &r, at, where, sizeof where);
-    snprintf(m->msg, sizeof m->msg, "%s: %s of %llu bytes at 0x%llx, %s, which was freed at op %llu",
-             op, verb, U(n), U(addr), where, U(r.free_op));
+    snprintf(m->msg, sizeof m->msg, "%s: %s of %llu byte%s at 0x%llx, %s, which was freed at op %llu",
+             op, verb, U(n), n == 1 ? "" : "s", U(addr), where, U(r.free_op));
   } else if (s & (SHK_P | SHK_G)) {
     const shK_popped *p = popped_at(k, at);
     const sh_slot_info *ps = p ? slot_at(p->layout, p->anchor, at) : NULL;
@@ -526,16 +538,17 @@ static int bad_access(sh_machine *m, const char *op, uint64_t addr, uint64_t n, 
     if (s & SHK_G) {
       const char *fname, *sname = slot_name_at(m, at, &fname);
       snprintf(m->msg, sizeof m->msg,
-               "%s: %s of %llu bytes at 0x%llx through a dangling pointer: it was %s%s%s of frame "
+               "%s: %s of %llu byte%s at 0x%llx through a dangling pointer: it was %s%s%s of frame "
                "'%s' (popped at op %llu); the bytes now belong to %s%s%s of frame '%s', which "
-               "never gave out its address", op, verb, U(n), U(addr),
+               "never gave out its address", op, verb, U(n), n == 1 ? "" : "s", U(addr),
                ps ? "slot '" : "", ps ? ps->name : "a slot", ps ? "'" : "",
                p ? p->name : "?", U(p ? p->pop_op : 0),
                sname ? "slot '" : "", sname ? sname : "part", sname ? "'" : "", fname);
     } else {
       snprintf(m->msg, sizeof m->msg,
-               "%s: %s of %llu bytes at 0x%llx, %s%s%s of frame '%s', which returned at op %llu",
-               op, verb, U(n), U(addr), ps ? "slot '" : "", ps ? ps->name : "a slot",
+               "%s: %s of %llu byte%s at 0x%llx, %s%s%s of frame '%s', which returned at op %llu",
+               op, verb, U(n), n == 1 ? "" : "s", U(addr), ps ? "slot '" : "",
+               ps ? ps->name : "a slot",
                ps ? "'" : "", p ? p->name : "?", U(p ? p->pop_op : 0));
     }
   } else if (in_stack(m, at)) {
@@ -545,19 +558,21 @@ static int bad_access(sh_machine *m, const char *op, uint64_t addr, uint64_t n, 
       const char *from = slot_name_at(m, addr, &fname);
       sname = slot_name_at(m, at, &fname);
       snprintf(m->msg, sizeof m->msg,
-               "%s: %s of %llu bytes at 0x%llx runs from slot '%s' into %s%s%s of frame '%s'",
-               op, verb, U(n), U(addr), from ? from : "?", sname ? "slot '" : "its neighbour",
+               "%s: %s of %llu byte%s at 0x%llx runs from slot '%s' into %s%s%s of frame '%s'",
+               op, verb, U(n), n == 1 ? "" : "s", U(addr), from ? from : "?",
+               sname ? "slot '" : "its neighbour",
                sname ? sname : "", sname ? "'" : "", fname);
     } else {
       snprintf(m->msg, sizeof m->msg,
-               "%s: %s of %llu bytes at 0x%llx is below the stack pointer, in memory no frame holds",
-               op, verb, U(n), U(addr));
+               "%s: %s of %llu byte%s at 0x%llx is below the stack pointer, in memory no frame holds",
+               op, verb, U(n), n == 1 ? "" : "s", U(addr));
     }
   } else {
     shC_begin(m, &r, SH_E_OUT_OF_BOUNDS, at, n);
     heap_where(m, &r, at, where, sizeof where);
-    snprintf(m->msg, sizeof m->msg, "%s: %s of %llu bytes at 0x%llx: byte 0x%llx is %s%s",
-             op, verb, U(n), U(addr), U(at), where, r.alloc_op == SH_NO_OP ? "" : beyond(m, at));
+    snprintf(m->msg, sizeof m->msg, "%s: %s of %llu byte%s at 0x%llx: byte 0x%llx is %s%s",
+             op, verb, U(n), n == 1 ? "" : "s", U(addr), U(at), where,
+             r.alloc_op == SH_NO_OP || at < r.block ? "" : beyond(m, at));
   }
   return shC_keep(m, &r);
 }
@@ -575,8 +590,8 @@ static int undefined(sh_machine *m, const char *op, uint64_t addr, uint64_t n, u
     heap_where(m, &r, at, where, sizeof where);
   }
   snprintf(m->msg, sizeof m->msg,
-           "%s: read of %llu bytes at 0x%llx uses %llu uninitialised byte%s, %s, never written",
-           op, U(n), U(addr), U(count), count == 1 ? "" : "s", where);
+           "%s: read of %llu byte%s at 0x%llx uses %llu uninitialised byte%s, %s, never written",
+           op, U(n), n == 1 ? "" : "s", U(addr), U(count), count == 1 ? "" : "s", where);
   return shC_keep(m, &r);
 }
 

@@ -283,6 +283,7 @@ static uint32_t find_live(sh_machine *m, const char *op, uint64_t p, int *code) 
   sh_heap *h = &m->heap;
   uint32_t x = shT_le(&h->live, p);
   const shI_slot *f;
+  uint64_t fp, fop;
   if (x != SHT_NIL && h->live.n[x].a == p) return x;
   if ((f = shI_get(&h->freed, p)) != NULL) {
     *code = shC_misuse(m, SH_E_DOUBLE_FREE, p, SH_ERR_FREE,
@@ -293,6 +294,10 @@ static uint32_t find_live(sh_machine *m, const char *op, uint64_t p, int *code) 
                        "%s: 0x%llx is not the start of a live block (it is %llu bytes into "
                        "the block whose payload starts at 0x%llx)",
                        op, U(p), U(p - h->live.n[x].a), U(h->live.n[x].a));
+  } else if (m->chk && shK_freed_payload(m, p, &fp, &fop)) {
+    *code = shC_misuse(m, SH_E_INVALID_FREE, p, SH_ERR_FREE,
+                       "%s: 0x%llx is not the start of a live block (it is %llu bytes into "
+                       "the block at 0x%llx, freed at op %llu)", op, U(p), U(p - fp), U(fp), U(fop));
   } else {
     *code = shC_misuse(m, SH_E_INVALID_FREE, p, SH_ERR_FREE,
                        "%s: 0x%llx is not the start of a live block (never allocated)", op, U(p));

@@ -198,6 +198,8 @@ int shK_forget(sh_machine *m, uint64_t p, uint64_t b, uint64_t bs, uint64_t op);
 /* Hand quarantined blocks to the policy until at most keep bytes remain. */
 int shK_drain(sh_machine *m, uint64_t keep);
 int shK_walk_quarantine(sh_machine *m, sh_block_fn fn, void *ud);
+/* The freed block holding addr: its payload and the op that freed it. */
+int shK_freed_payload(sh_machine *m, uint64_t addr, uint64_t *payload, uint64_t *op);
 /* Stack events (stack.c). */
 int shK_push(sh_machine *m, const sh_frame_rec *f);
 void shK_pop(sh_machine *m, const sh_frame_rec *f);

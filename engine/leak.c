@@ -141,7 +141,7 @@ static int report(sh_machine *m, scan *s, int kind, const uint32_t *idx, size_t 
   r.leak = leak_words[kind];
   r.explain = leak_explain[kind] ? leak_explain[kind] : shC_explain[SH_E_LEAK];
   snprintf(m->msg, sizeof m->msg,
-           "leak: %llu byte%s in %llu block%s %s lost (%s0x%llx, allocated at op %llu)",
+           "%llu byte%s in %llu block%s %s lost (%s0x%llx, allocated at op %llu)",
            U(bytes), bytes == 1 ? "" : "s", U(n), n == 1 ? "" : "s", leak_words[kind],
            n == 1 ? "the block at " : "the first at ", U(r.block), U(r.alloc_op));
   if ((msg = malloc(strlen(m->msg) + 1)) == NULL) return SH_ERR_NOMEM;

@@ -313,6 +313,8 @@ const char *sh_error_kind_name(sh_error_kind k);
 ** the checker needs it (block history, reports); the string is copied. */
 typedef const char *(*sh_site_fn)(void *ud);
 void sh_set_site_fn(sh_machine *m, sh_site_fn fn, void *ud);
+/* 1 when the machine was made with check on. */
+int sh_machine_checked(const sh_machine *m);
 
 /* A frame's own accesses to its slots by name (frame.x = 1) are not made
 ** through a pointer: between sh_own_access(m, 1) and (m, 0) the checker

@@ -66,4 +66,49 @@ function M.costs(stats)
   return M.table(rows, { headers = { "category", "cycles", "share" } })
 end
 
+--- format.wrap(text, width, indent) -> text broken at spaces into lines of
+--- at most width characters (a longer word stands alone), each indented.
+function M.wrap(text, width, indent)
+  indent = indent or ""
+  local lines, line = {}, nil
+  for word in text:gmatch("%S+") do
+    if line and #indent + #line + 1 + #word > width then
+      lines[#lines + 1] = indent .. line
+      line = word
+    else
+      line = line and line .. " " .. word or word
+    end
+  end
+  if line then lines[#lines + 1] = indent .. line end
+  return table.concat(lines, "\n")
+end
+
+--- format.diagnostic(e [, {where = "file", label = "machine 2", explain = true}])
+--- -> a checker report (an m:errors() entry) as a compiler prints one:
+--- "FILE:LINE: error: KIND: MESSAGE", then a note for each place the memory
+--- involved was allocated, freed or popped, then the explanation, indented.
+--- `where` stands in for the line when the report has none (leaks at the end);
+--- `explain = false` leaves the explanation out.
+function M.diagnostic(e, opts)
+  opts = opts or {}
+  local where = opts.where or "stackheap"
+  local head = e.kind == "leak" and ("leak (%s lost)"):format(e.leak) or e.kind
+  local out = { ("%s: error: %s: %s%s"):format(e.site or where, head, e.message,
+                                                opts.label and " [" .. opts.label .. "]" or "") }
+  local b, f = e.block, e.frame
+  if b and b.alloc_op then
+    out[#out + 1] = ("%s: note: the %d-byte block at %s was allocated here (op %d)")
+      :format(b.alloc_site or where, b.size, M.hex(b.addr), b.alloc_op)
+  end
+  if b and b.free_op then
+    out[#out + 1] = ("%s: note: and freed here (op %d)"):format(b.free_site or where, b.free_op)
+  end
+  if f and f.pop_op then
+    out[#out + 1] = ("%s: note: frame '%s' returned here (op %d)")
+      :format(f.pop_site or where, f.name, f.pop_op)
+  end
+  if e.explain and opts.explain ~= false then out[#out + 1] = M.wrap(e.explain, 78, "    ") end
+  return table.concat(out, "\n")
+end
+
 return M

@@ -6,6 +6,10 @@ local decl = require "stackheap.decl"
 local M = { _VERSION = "stackheap " .. core.version() }
 local methods = core.machine_methods
 
+-- The checker names the scenario line each operation came from; lines in
+-- this module's own files (which act for a scenario) are skipped.
+core._internal((debug.getinfo(1, "S").source:gsub("[^/\\]*$", "")))
+
 -- Compiled frame layouts, per machine and declaration text: a scenario calls
 -- the same function many times, and parsing is the slow part of a call.
 local layouts = setmetatable({}, { __mode = "k" })

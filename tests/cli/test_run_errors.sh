@@ -38,10 +38,19 @@ expect_status 1
 expect_eq err "stackheap: a custom error"
 
 # Misuse a checker recorded fails the run, after the script's own output,
-# naming the machine, the kind and the block.
+# as a compiler's diagnostic: the line, the kind, the machine, then notes at
+# the lines that allocated and freed the block, and why it matters.
 sh_run run "$FIX/double_free.lua"
 expect_status 1
 expect_eq out "done"
-expect_eq err "$FIX/double_free.lua: machine 2: double_free: free: 0x1010 is not the start of a live block (freed at op 1)"
+expect_eq err "$FIX/double_free.lua:8: error: double_free: free: 0x1010 is not the start of a live block (freed at op 1) [machine 2]
+$FIX/double_free.lua:6: note: the 24-byte block at 0x1010 was allocated here (op 0)
+$FIX/double_free.lua:7: note: and freed here (op 1)
+    The block was already given back to the allocator. Freeing it a second
+    time makes the allocator record the same memory as free twice, so two
+    later allocations can be handed the same bytes and overwrite each other.
+    Free each block exactly once, and forget (or null) the pointer after
+    freeing it.
+stackheap: the checker found 1 error"
 
 finish

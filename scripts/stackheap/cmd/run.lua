@@ -19,21 +19,31 @@ local function fail(text)
   io.stderr:write("stackheap: ", text, "\n")
 end
 
--- What the checkers of the script's machines recorded, as diagnostics;
--- true when there was anything. A script that never loaded stackheap, or
--- closed its machines, has nothing to report.
+-- What the checkers of the script's machines recorded, and the leaks they
+-- find now that it has ended, as a compiler's diagnostics; true when there
+-- was anything. A script that never loaded stackheap, or closed its
+-- machines, has nothing to report.
 local function findings(script)
   local sh = package.loaded["stackheap"]
   if type(sh) ~= "table" or type(sh.checked) ~= "function" then return false end
-  local any = false
-  for _, c in ipairs(sh.checked()) do
+  local fmt = require "stackheap.format"
+  local checked = sh.checked()
+  local n, explained = 0, {}
+  for _, c in ipairs(checked) do
     local ok, errs = pcall(c.machine.errors, c.machine)   -- a closed machine has none
     for _, e in ipairs(ok and errs or {}) do
-      any = true
-      io.stderr:write(("%s: machine %d: %s: %s\n"):format(script, c.number, e.kind, e.message))
+      -- Each kind is explained once, where it first appears.
+      local why = e.kind .. (e.leak or "")
+      n = n + 1
+      io.stderr:write(fmt.diagnostic(e, { where = script, explain = not explained[why],
+        label = #checked > 1 and "machine " .. c.number or nil }), "\n")
+      explained[why] = true
     end
   end
-  return any
+  if n > 0 then
+    io.stderr:write(("stackheap: the checker found %d error%s\n"):format(n, n == 1 and "" or "s"))
+  end
+  return n > 0
 end
 
 local function run(opts)
