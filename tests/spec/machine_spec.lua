@@ -50,7 +50,7 @@ describe("sh.machine", function()
     assert.matches("option 'size' must be an integer, got string",
                    raised(function() sh.machine{ heap = { size = "big" } } end))
     assert.matches("option 'policy' is quick; this build knows: first_fit", raised(function() sh.machine{ heap = { policy = "quick" } } end))
-    assert.matches("'check' must be true, false or \"raise\"", raised(function() sh.machine{ check = 1 } end))
+    assert.matches("'check' must be true, false, \"raise\" or a table", raised(function() sh.machine{ check = 1 } end))
     assert.matches("option 'heap' must be a table", raised(function() sh.machine{ heap = 5 } end))
   end)
 
