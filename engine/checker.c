@@ -560,8 +560,8 @@ static int bad_access(sh_machine *m, const char *op, uint64_t addr, uint64_t n, 
       snprintf(m->msg, sizeof m->msg,
                "%s: %s of %llu byte%s at 0x%llx runs from slot '%s' into %s%s%s of frame '%s'",
                op, verb, U(n), n == 1 ? "" : "s", U(addr), from ? from : "?",
-               sname ? "slot '" : "its neighbour",
-               sname ? sname : "", sname ? "'" : "", fname);
+               sname ? "slot '" : "the frame's own bookkeeping (saved frame pointer, return "
+               "address) or padding", sname ? sname : "", sname ? "'" : "", fname);
     } else {
       snprintf(m->msg, sizeof m->msg,
                "%s: %s of %llu byte%s at 0x%llx is below the stack pointer, in memory no frame holds",
