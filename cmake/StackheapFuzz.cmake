@@ -1,6 +1,7 @@
 # StackheapFuzz.cmake — fuzz.<target>: libFuzzer targets in tests/fuzz/, one per trace
-# reader plus a whole replay, built with clang (whatever compiles the rest) when clang
-# can build a fuzzer, and run briefly as tests so every CI run exercises them.
+# reader, a whole replay, and the checker (random programs on every policy), built with
+# clang (whatever compiles the rest) when clang can build a fuzzer, and run briefly as
+# tests so every CI run exercises them.
 
 find_program(SH_CLANG NAMES clang clang-16 clang-15 clang-14)
 set(SH_FUZZ_FLAGS -g -O1 -std=c11 -fsanitize=fuzzer-no-link,address,undefined
@@ -66,5 +67,21 @@ if(SH_FUZZ_WORKS)
               "${_exe}" "${_fuzzdir}/corpus_${_name}" "${PROJECT_SOURCE_DIR}/tests/traces")
     set_tests_properties(fuzz.${_name} PROPERTIES LABELS fuzz TIMEOUT ${SH_TEST_TIMEOUT})
   endforeach()
+  # The checker's target drives the C API with random programs on every policy.
+  # It runs for a fixed time (SH_FUZZ_CHECKER_SECONDS) from the seeds in
+  # tests/fuzz/checker/; new inputs stay in the build tree.
+  set(SH_FUZZ_CHECKER_SECONDS 30 CACHE STRING "seconds fuzz.checker runs in ctest")
+  set(_exe "${_fuzzdir}/fuzz_checker")
+  add_custom_command(OUTPUT "${_exe}"
+    COMMAND "${SH_CLANG}" ${SH_FUZZ_FLAGS} -fsanitize=fuzzer
+            "-I${PROJECT_SOURCE_DIR}/engine/include"
+            "${PROJECT_SOURCE_DIR}/tests/fuzz/fuzz_checker.c" ${_objs} -lm -o "${_exe}"
+    DEPENDS "${PROJECT_SOURCE_DIR}/tests/fuzz/fuzz_checker.c" ${_objs}
+    VERBATIM)
+  list(APPEND _exes "${_exe}")
+  add_test(NAME fuzz.checker
+    COMMAND bash -c "rm -rf \"$1\" && mkdir -p \"$1\" && \"$0\" -seed=1 -max_total_time=${SH_FUZZ_CHECKER_SECONDS} -max_len=4096 -timeout=10 \"$1\" \"$2\""
+            "${_exe}" "${_fuzzdir}/corpus_checker" "${PROJECT_SOURCE_DIR}/tests/fuzz/checker")
+  set_tests_properties(fuzz.checker PROPERTIES LABELS fuzz TIMEOUT ${SH_TEST_TIMEOUT})
   add_custom_target(fuzz_targets ALL DEPENDS ${_exes})
 endif()
