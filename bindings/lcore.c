@@ -67,6 +67,20 @@ static int l_internal(lua_State *L) {
   return 0;
 }
 
+/* "file:line" into lm->site, without printf: a checked scenario asks for
+** it at every allocation, free, call and return. */
+static const char *site_text(lmach *lm, const char *src, int line) {
+  char digits[16];
+  size_t n = strlen(src), k = 0;
+  if (n > sizeof lm->site - sizeof digits - 2) n = sizeof lm->site - sizeof digits - 2;
+  memcpy(lm->site, src, n);
+  lm->site[n++] = ':';
+  do { digits[k++] = (char)('0' + line % 10); line /= 10; } while (line > 0);
+  while (k > 0) lm->site[n++] = digits[--k];
+  lm->site[n] = '\0';
+  return lm->site;
+}
+
 /* The first Lua function up the stack that is not stackheap's own: C
 ** functions and the module's scripts (which drop values for a scenario)
 ** are skipped, so the line is the one a learner wrote. */
@@ -80,8 +94,7 @@ static const char *site_of(void *ud) {
   for (level = 1; lua_getstack(L, level, &ar); level++) {
     if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0) continue;
     if (plen > 0 && strncmp(ar.source, lm->internal, plen) == 0) continue;
-    snprintf(lm->site, sizeof lm->site, "%s:%d", ar.short_src, ar.currentline);
-    return lm->site;
+    return site_text(lm, ar.short_src, ar.currentline);
   }
   return NULL;
 }

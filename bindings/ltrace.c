@@ -290,6 +290,7 @@ static int l_replay(lua_State *L) {
     lmach *lm;
     lua_geti(L, 2, i + 1);
     lm = shL_tomach(L, -1);
+    lm->L = NULL;             /* a replay's operations come from the trace, not a script line */
     lua_pop(L, 1);
     if (sh_replay_new(&x->r[i], lm->m, name, check ? SH_REPLAY_CHECK : 0) != SH_OK)
       return luaL_error(L, "replay: out of memory");

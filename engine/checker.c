@@ -11,7 +11,7 @@ int shK_open(sh_machine *m) {
   if (k == NULL) return shM_err(m, SH_ERR_NOMEM, "checker: out of host memory");
   shP_init(&k->shadow);
   shI_init(&k->live);
-  shT_init(&k->freed);
+  shI_init(&k->freed);
   k->nhist = 1;                       /* record 0 means none */
   k->nsites = 1;                      /* site 0 is unknown */
   k->qlimit = m->cfg.quarantine;
@@ -25,7 +25,7 @@ void shK_close(sh_machine *m) {
   if (k == NULL) return;
   shP_free(&k->shadow);
   shI_free(&k->live);
-  shT_free(&k->freed);
+  shI_free(&k->freed);
   free(k->hist);
   free(k->q);
   free(k->push);
@@ -81,9 +81,10 @@ uint32_t shK_site(sh_machine *m) {
   size_t i;
   char *copy;
   if (k == NULL || m->site_fn == NULL || (s = m->site_fn(m->site_ud)) == NULL) return 0;
+  if (k->lastsite && strcmp(k->sites[k->lastsite], s) == 0) return k->lastsite;
   if ((k->nsites + 1) * 2 > k->sitecap && !site_grow(k)) return 0;
   for (i = strhash(s) & (k->sitecap - 1); k->sitetab[i]; i = (i + 1) & (k->sitecap - 1))
-    if (strcmp(k->sites[k->sitetab[i]], s) == 0) return k->sitetab[i];
+    if (strcmp(k->sites[k->sitetab[i]], s) == 0) return k->lastsite = k->sitetab[i];
   if (k->nsites >= k->csites) {
     uint32_t cap = k->csites ? k->csites * 2 : 64;
     char **ns = realloc(k->sites, cap * sizeof *ns);
@@ -95,7 +96,7 @@ uint32_t shK_site(sh_machine *m) {
   strcpy(copy, s);
   k->sites[k->nsites] = copy;
   k->sitetab[i] = k->nsites;
-  return k->nsites++;
+  return k->lastsite = k->nsites++;
 }
 
 const char *shK_site_name(const sh_machine *m, uint32_t site) {
@@ -161,13 +162,31 @@ static void hist_drop(sh_checker *k, uint32_t i) {
   k->freehist = i;
 }
 
-/* Forget the freed blocks that [b, b+bs) overlaps: their bytes are reused. */
+static void drop_freed(sh_checker *k, uint64_t payload) {
+  shI_slot *s = shI_get(&k->freed, payload);
+  if (s == NULL) return;
+  hist_drop(k, (uint32_t)s->a);
+  shI_del(&k->freed, payload);
+}
+
+/* Forget the freed blocks whose payloads start in [b, b+bs): their bytes are
+** reused.  A freed payload is a run of F bytes, so its start is found in the
+** shadow without a search (one that began below b keeps its history: the
+** bytes of it still freed are still its). */
 static void forget_freed(sh_checker *k, uint64_t b, uint64_t bs) {
-  uint32_t x;
-  while ((x = shT_le(&k->freed, b + bs - 1)) != SHT_NIL &&
-         k->freed.n[x].key + k->freed.n[x].size > b) {
-    hist_drop(k, (uint32_t)k->freed.n[x].a);
-    shT_remove(&k->freed, k->freed.n[x].key);
+  uint64_t a = b;
+  int prev = b > 0 && (state(k, b - 1) & SHK_F);
+  drop_freed(k, b);                     /* a zero-size block has no F bytes */
+  while (a < b + bs) {
+    size_t len, i;
+    uint8_t *s = shP_span(&k->shadow, a, (size_t)(b + bs - a), &len, 0);
+    if (s == NULL) { a += len; prev = 0; continue; }
+    for (i = 0; i < len; i++) {
+      int f = (s[i] & SHK_F) != 0;
+      if (f && !prev) drop_freed(k, a + i);
+      prev = f;
+    }
+    a += len;
   }
 }
 
@@ -176,10 +195,19 @@ static const shK_hist *live_hist(const sh_checker *k, uint64_t payload) {
   return s ? &k->hist[s->a] : NULL;
 }
 
-static const shK_hist *freed_hist(const sh_checker *k, uint64_t a) {
-  uint32_t x = shT_le(&k->freed, a);
-  if (x == SHT_NIL || a >= k->freed.n[x].key + k->freed.n[x].size) return NULL;
-  return &k->hist[k->freed.n[x].a];
+/* The freed block whose payload holds a: the start of the run of F bytes a
+** is in (blocks without headers make one run of several: step through). */
+static const shK_hist *freed_hist(sh_checker *k, uint64_t a) {
+  const shI_slot *s = shI_get(&k->freed, a);
+  uint64_t p = a;
+  if (s) return &k->hist[s->a];
+  if (!(state(k, a) & SHK_F)) return NULL;
+  while (p > 0 && (state(k, p - 1) & SHK_F)) p--;
+  while ((s = shI_get(&k->freed, p)) != NULL && k->hist[s->a].size > 0) {
+    if (a < p + k->hist[s->a].size) return &k->hist[s->a];
+    p += k->hist[s->a].size;
+  }
+  return NULL;
 }
 
 int shK_freed_payload(sh_machine *m, uint64_t addr, uint64_t *payload, uint64_t *op) {
@@ -293,13 +321,18 @@ int shK_forget(sh_machine *m, uint64_t p, uint64_t b, uint64_t bs, uint64_t op) 
   sh_checker *k = m->chk;
   shI_slot *s = shI_get(&k->live, p);
   uint32_t i;
+  int fresh;
+  (void)b;
+  (void)bs;
   if (s == NULL) return SH_OK;
   i = (uint32_t)s->a;
   shI_del(&k->live, p);
   k->hist[i].free_op = op;
   k->hist[i].free_site = shK_site(m);
-  if (shT_insert(&k->freed, b, bs, i, 0) == SHT_NIL) hist_drop(k, i);
-  if (recolour(k, p, k->hist[i].size, 0, SHK_F) != SH_OK)
+  drop_freed(k, p);
+  if ((s = shI_put(&k->freed, p, &fresh)) == NULL) hist_drop(k, i);
+  else s->a = i;
+  if (fill(k, p, k->hist[i].size, SHK_F) != SH_OK)
     return shM_err(m, SH_ERR_NOMEM, "checker: out of host memory");
   return SH_OK;
 }
@@ -328,8 +361,7 @@ int shK_push(sh_machine *m, const sh_frame_rec *f) {
     k->push = np;
     k->cpush = cap;
   }
-  k->push[d - 1].op = m->ops - 1;
-  k->push[d - 1].site = shK_site(m);
+  k->push[d - 1].op = m->ops - 1;     /* no site: reports name where frames returned */
   /* A byte a popped frame leaked (its address was taken) now dangles. */
   for (a = f->sp; a < f->top;) {
     size_t len, i;
@@ -355,7 +387,6 @@ void shK_pop(sh_machine *m, const sh_frame_rec *f) {
   r->name = f->name;
   r->layout = f->layout;
   r->push_op = d > 0 && d <= k->cpush ? k->push[d - 1].op : SH_NO_OP;
-  r->push_site = d > 0 && d <= k->cpush ? k->push[d - 1].site : 0;
   r->pop_op = m->ops - 1;
   r->pop_site = shK_site(m);
   for (a = f->sp; a < f->top;) {

@@ -27,7 +27,7 @@ void shI_clear(shI_map *m) {
 
 shI_slot *shI_get(const shI_map *m, uint64_t key) {
   size_t i;
-  if (m->cap == 0) return NULL;
+  if (m->cap == 0 || key == SHI_EMPTY) return NULL;   /* the empty mark is never a key */
   for (i = slot_of(m, key);; i = (i + 1) & (m->cap - 1)) {
     if (m->s[i].key == key) return &m->s[i];
     if (m->s[i].key == SHI_EMPTY) return NULL;

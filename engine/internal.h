@@ -158,7 +158,7 @@ typedef struct shK_popped {    /* a popped frame, for use-after-return reports *
   uint64_t id, sp, top, anchor, push_op, pop_op;
   const char *name;
   const sh_layout *layout;
-  uint32_t push_site, pop_site;
+  uint32_t pop_site;
 } shK_popped;
 
 typedef struct sh_checker {
@@ -166,16 +166,16 @@ typedef struct sh_checker {
   shK_hist *hist;              /* records; hist[0] unused, free ones chained by next */
   uint32_t nhist, chist, freehist;
   shI_map live;                /* payload -> (a) record of a live block */
-  sh_tree freed;               /* remembered freed blocks: key block, size bsize, a record */
+  shI_map freed;               /* payload -> (a) record of a freed block still remembered */
   uint64_t *q;                 /* quarantine ring of (block, bsize) pairs */
   size_t qhead, qn, qcap;
   uint64_t qbytes, qlimit;
   shK_popped ring[SHK_RING];   /* the last popped frames, newest at nring - 1 */
   uint64_t nring;
-  struct shK_push { uint64_t op; uint32_t site; } *push;  /* per live frame, by depth */
+  struct shK_push { uint64_t op; } *push;   /* per live frame, by depth */
   int cpush;
   char **sites;                /* interned "file:line"; sites[0] is none */
-  uint32_t nsites, csites, *sitetab;
+  uint32_t nsites, csites, *sitetab, lastsite;
   size_t sitecap;
   int own;
   sh_reports leaks;            /* the last scan's records */
