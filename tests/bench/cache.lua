@@ -5,18 +5,7 @@ local sh = require "stackheap"
 local fmt = require "stackheap.format"
 
 local N = tonumber(arg and arg[1]) or 16000000
-local clock = os.clock
-
-local function best(fn)
-  local t = math.huge
-  for _ = 1, 3 do
-    collectgarbage()
-    local t0 = clock()
-    fn()
-    t = math.min(t, clock() - t0)
-  end
-  return t
-end
+local best = dofile((arg and arg[0] or ""):match("^(.-)[^/]*$") .. "best.lua")
 
 local function machine()
   return sh.machine{ heap = { size = 64 << 20, max = 1 << 30 },

@@ -7,19 +7,7 @@ local core = require "stackheap.core"
 local fmt = require "stackheap.format"
 
 local OPS = tonumber(arg and arg[1]) or 200000
-local clock = os.clock
-
-local function time(fn)
-  local best = math.huge
-  for _ = 1, 3 do
-    collectgarbage()
-    local t0 = clock()
-    fn()
-    local t = clock() - t0
-    if t < best then best = t end
-  end
-  return best
-end
+local time = dofile((arg and arg[0] or ""):match("^(.-)[^/]*$") .. "best.lua")
 
 -- A synthetic trace: OPS operations, 60% allocs of 1..256 bytes, frees of a
 -- random live block, everything freed at the end. A fixed LCG: same bytes each run.

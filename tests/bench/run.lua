@@ -4,20 +4,7 @@ local sh = require "stackheap"
 local fmt = require "stackheap.format"
 
 local N = tonumber(arg and arg[1]) or 2000000
-local clock = os.clock
-
--- Best of three: the least disturbed run is the closest to what the code costs.
-local function time(fn)
-  local best = math.huge
-  for _ = 1, 3 do
-    collectgarbage()
-    local t0 = clock()
-    fn()
-    local t = clock() - t0
-    if t < best then best = t end
-  end
-  return best
-end
+local time = dofile((arg and arg[0] or ""):match("^(.-)[^/]*$") .. "best.lua")
 
 local m = sh.machine{ heap = { size = 1 << 20 } }
 local a = m:alloc(64)
