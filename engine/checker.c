@@ -261,11 +261,14 @@ int shK_resize(sh_machine *m, uint64_t p, uint64_t size, uint64_t b, uint64_t bs
 /* realloc's copy moves definedness with the bytes: copying is not a use. */
 void shK_copy(sh_machine *m, uint64_t dst, uint64_t src, uint64_t n) {
   sh_checker *k = m->chk;
-  uint64_t i;
-  for (i = 0; i < n; i++) {
-    size_t len;
-    uint8_t *d = shP_span(&k->shadow, dst + i, 1, &len, 1);
-    if (d) *d = (uint8_t)(SHK_A | (state(k, src + i) & SHK_D));
+  uint8_t buf[1024];
+  uint64_t done = 0;
+  while (done < n) {
+    size_t len = n - done < sizeof buf ? (size_t)(n - done) : sizeof buf, i;
+    shP_read(&k->shadow, src + done, buf, len);
+    for (i = 0; i < len; i++) buf[i] = (uint8_t)(SHK_A | (buf[i] & SHK_D));
+    if (shP_write(&k->shadow, dst + done, buf, len) != SH_OK) return;
+    done += len;
   }
 }
 
