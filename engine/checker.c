@@ -663,13 +663,30 @@ static int judge(sh_machine *m, const char *op, uint64_t addr, uint64_t n, int w
   return rc;
 }
 
+/* The shadow of [addr, addr+n) when it lies in one backed page, else NULL.
+** Accesses alternate between a few pages (a frame, a block or two): a
+** direct-mapped cache of four spares the page table's hash. Pages never
+** move or go before the machine does, so keeping their addresses is safe. */
+static uint8_t *shadow_at(sh_checker *k, uint64_t addr, uint64_t n) {
+  uint64_t no = addr >> SH_PAGE_BITS, off = addr & (SH_PAGE_SIZE - 1);
+  struct shK_page *c = &k->pages[no & 3];
+  size_t len;
+  uint8_t *b;
+  if (off + n > SH_PAGE_SIZE) return NULL;
+  if (c->data != NULL && c->no == no) return c->data + off;
+  if ((b = shP_span(&k->shadow, addr, (size_t)n, &len, 0)) == NULL) return NULL;
+  c->no = no;
+  c->data = b - off;
+  return b;
+}
+
 int shK_access(sh_machine *m, const char *op, uint64_t addr, uint64_t n, int write) {
   sh_checker *k = m->chk;
   uint8_t all = 0xff, any = 0, need = write ? SHK_A : SHK_A | SHK_D;
-  size_t len, i;
+  size_t len = (size_t)n, i;
   uint8_t *b;
   if (n == 0) return SH_OK;
-  if (n <= 16 && (b = shP_span(&k->shadow, addr, (size_t)n, &len, 0)) != NULL && len == n) {
+  if (n <= 16 && (b = shadow_at(k, addr, n)) != NULL) {
     for (i = 0; i < len; i++) { all &= b[i]; any |= b[i]; }
     if ((all & need) == need &&
         (k->own || (!(any & SHK_G) && ((any ^ all) & SHK_E) == 0))) {

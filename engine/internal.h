@@ -178,6 +178,7 @@ typedef struct sh_checker {
   uint32_t nsites, csites, *sitetab, lastsite;
   size_t sitecap;
   int own;
+  struct shK_page { uint64_t no; uint8_t *data; } pages[4];  /* shadow pages used last */
   sh_reports leaks;            /* the last scan's records */
 } sh_checker;
 
