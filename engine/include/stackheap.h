@@ -230,6 +230,13 @@ int sh_heap_reset(sh_machine *m);
 typedef int (*sh_block_fn)(void *ud, const sh_block *b);
 int sh_blocks(sh_machine *m, sh_block_fn fn, void *ud);
 
+/* The policy's free lists as its searches walk them: fn gets each free block
+** with the index of its list (a size class; 0 when there is one list), list
+** by list, each in list order.  SH_ERR_ARG when the policy keeps no list
+** (bump, the implicit list). */
+typedef int (*sh_list_fn)(void *ud, int list, const sh_block *b);
+int sh_free_lists(sh_machine *m, sh_list_fn fn, void *ud);
+
 /* ---- memory ------------------------------------------------------- */
 
 /* Little-endian integers of width 1, 2, 4 or 8. */

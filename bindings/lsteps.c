@@ -1,0 +1,175 @@
+/* lsteps.c -- what a step-through recorder asks of a machine after each operation:
+** a few counters at once, the blocks that changed since last asked, the free lists' order. */
+#include <stdlib.h>
+#include <string.h>
+#include "lbind.h"
+
+#define SHL_DIFFER "stackheap.blockdiff"
+
+/* m:_tally() -> ops, cycles, stack, memory, alloc, meta, searched, heap_bytes,
+** live_bytes, first-level accesses, first-level misses: one call, no table,
+** so recording a step costs a few integers. */
+static int l_tally(lua_State *L) {
+  lmach *lm = shL_tomach(L, 1);
+  sh_stats s;
+  sh_cache_stats cs;
+  sh_cache *c = sh_machine_cache(lm->m);
+  int i;
+  sh_stats_get(lm->m, &s);
+  lua_pushinteger(L, (lua_Integer)sh_opcount(lm->m));
+  lua_pushinteger(L, (lua_Integer)s.cycles);
+  for (i = 0; i < SH_COST_N; i++) lua_pushinteger(L, (lua_Integer)s.cost[i]);
+  lua_pushinteger(L, (lua_Integer)s.heap.searched);
+  lua_pushinteger(L, (lua_Integer)s.heap.heap_bytes);
+  lua_pushinteger(L, (lua_Integer)s.heap.live_bytes);
+  if (c && sh_cache_stats_get(c, 0, &cs) == SH_OK) {
+    lua_pushinteger(L, (lua_Integer)cs.accesses);
+    lua_pushinteger(L, (lua_Integer)cs.misses);
+  } else {
+    lua_pushinteger(L, 0);
+    lua_pushinteger(L, 0);
+  }
+  return 7 + SH_COST_N;
+}
+
+/* ---- free lists ---- */
+
+static int push_listed(void *ud, int list, const sh_block *b) {
+  lua_State *L = ud;
+  if (lua_rawgeti(L, -1, list + 1) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, list + 1);
+  }
+  lua_pushinteger(L, (lua_Integer)b->addr);
+  lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+  lua_pop(L, 1);
+  return 0;
+}
+
+/* m:free_lists() -> {[k] = {addr, ...}}: list k-1's free blocks in the order
+** a search walks them (empty lists absent), or nil, msg for a policy
+** without lists. */
+static int l_free_lists(lua_State *L) {
+  lmach *lm = shL_tomach(L, 1);
+  lua_newtable(L);
+  luaL_checkstack(L, 8, NULL);
+  if (sh_free_lists(lm->m, push_listed, L) != SH_OK) {
+    lua_pushnil(L);
+    lua_pushstring(L, sh_errmsg(lm->m));
+    return 2;
+  }
+  return 1;
+}
+
+/* ---- the block differ ---- */
+
+typedef struct differ {
+  sh_block *prev, *cur;
+  size_t nprev, ncur, cap;     /* cap is both arrays' */
+  int oom;
+} differ;
+
+static int collect(void *ud, const sh_block *b) {
+  differ *d = ud;
+  if (d->ncur == d->cap) {
+    size_t cap = d->cap ? d->cap * 2 : 64;
+    sh_block *np = realloc(d->prev, cap * sizeof *np), *nc;
+    if (np == NULL) { d->oom = 1; return 1; }
+    d->prev = np;
+    if ((nc = realloc(d->cur, cap * sizeof *nc)) == NULL) { d->oom = 1; return 1; }
+    d->cur = nc;
+    d->cap = cap;
+  }
+  d->cur[d->ncur++] = *b;
+  return 0;
+}
+
+static int same(const sh_block *a, const sh_block *b) {
+  return a->addr == b->addr && a->size == b->size && a->used == b->used &&
+         (!a->used || (a->payload == b->payload && a->requested == b->requested));
+}
+
+static void push_block(lua_State *L, const sh_block *b, lua_Integer *n) {
+  lua_pushinteger(L, (lua_Integer)b->addr); lua_rawseti(L, -2, ++*n);
+  lua_pushinteger(L, (lua_Integer)b->size); lua_rawseti(L, -2, ++*n);
+  lua_pushinteger(L, b->used ? (lua_Integer)b->payload : 0); lua_rawseti(L, -2, ++*n);
+  lua_pushinteger(L, b->used ? (lua_Integer)b->requested : 0); lua_rawseti(L, -2, ++*n);
+}
+
+/* d:diff() -> removed, added: the addresses of blocks gone or changed since
+** the last call, and the blocks new or changed as a flat list (addr, size,
+** payload, requested; payload 0 for a free block); nil, nil when nothing
+** changed.  The walk is linear in the blocks, the answer in the change. */
+static int d_diff(lua_State *L) {
+  differ *d = luaL_checkudata(L, 1, SHL_DIFFER);
+  lmach *lm;
+  size_t i = 0, j = 0;
+  lua_Integer nr = 0, na = 0;
+  sh_block *t;
+  lua_getiuservalue(L, 1, 1);
+  lm = shL_tomach(L, -1);
+  d->ncur = 0;
+  d->oom = 0;
+  if (sh_blocks(lm->m, collect, d) != SH_OK) return shL_fail(L, lm);
+  if (d->oom) return luaL_error(L, "report: out of host memory");
+  if (d->ncur == d->nprev && memcmp(d->cur, d->prev, d->ncur * sizeof *d->cur) == 0) {
+    lua_pushnil(L);
+    lua_pushnil(L);
+    return 2;
+  }
+  lua_newtable(L);
+  lua_newtable(L);
+  while (i < d->nprev || j < d->ncur) {
+    const sh_block *p = i < d->nprev ? &d->prev[i] : NULL, *c = j < d->ncur ? &d->cur[j] : NULL;
+    if (p && c && p->addr == c->addr) {
+      if (!same(p, c)) {
+        lua_pushinteger(L, (lua_Integer)p->addr); lua_rawseti(L, -3, ++nr);
+        push_block(L, c, &na);
+      }
+      i++, j++;
+    } else if (c == NULL || (p && p->addr < c->addr)) {
+      lua_pushinteger(L, (lua_Integer)p->addr); lua_rawseti(L, -3, ++nr);
+      i++;
+    } else {
+      push_block(L, c, &na);
+      j++;
+    }
+  }
+  t = d->prev; d->prev = d->cur; d->cur = t;
+  d->nprev = d->ncur;
+  return 2;
+}
+
+static int d_gc(lua_State *L) {
+  differ *d = luaL_checkudata(L, 1, SHL_DIFFER);
+  free(d->prev);
+  free(d->cur);
+  memset(d, 0, sizeof *d);
+  return 0;
+}
+
+/* m:_differ() -> an object whose :diff() reports the blocks changed since
+** its last call (the first call reports every block as added). */
+static int l_differ(lua_State *L) {
+  differ *d;
+  shL_tomach(L, 1);
+  d = lua_newuserdatauv(L, sizeof *d, 1);
+  memset(d, 0, sizeof *d);
+  if (luaL_newmetatable(L, SHL_DIFFER)) {
+    lua_pushcfunction(L, d_gc); lua_setfield(L, -2, "__gc");
+    lua_newtable(L);
+    lua_pushcfunction(L, d_diff); lua_setfield(L, -2, "diff");
+    lua_setfield(L, -2, "__index");
+  }
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, 1);          /* the machine stays alive while its differ is */
+  lua_setiuservalue(L, -2, 1);
+  return 1;
+}
+
+const luaL_Reg shL_steps_methods[] = {
+  { "_tally", l_tally }, { "_differ", l_differ }, { "free_lists", l_free_lists },
+  { NULL, NULL }
+};
