@@ -1,0 +1,310 @@
+-- stackheap.report: the step-through report writer.  It takes steps (what an
+-- operation was, what it cost, what it changed) from any source, keeps them
+-- compact, and writes one self-contained HTML page or one step as SVG.
+--
+-- The data-in interface (docs/REPORTS.md has the full reference):
+--
+--   local report = require "stackheap.report"
+--   local w = report.new{ title = "...", source = { name = "x.lua", text = "..." } }
+--   w:machine(1, { word = 8, policy = "first_fit" })
+--   w:step{ machine = 1, op = "alloc", args = {24, nil, 0x1010}, line = 12,
+--           -- state: give it whole ...
+--           blocks = {{addr =, size =, state = "used"|"free", payload =, requested =}...},
+--           frames = {{name =, sp =, fp =, top =, slots = {{name =, type =, addr =,
+--                      size =, kind =, bytes =, value =}...}}...},       -- bottom first
+--           free_lists = {{addr, ...}, ...},
+--           -- ... or as changes: blocks_removed = {addr...}, blocks_added = {flat
+--           -- addr, size, payload, requested...}, frames_keep = n, frames_push = {...},
+--           memory = {{addr =, bytes = "hex"}...},
+--           cost = {stack =, memory =, alloc =, meta =}, searched =, l1 = {accesses =, misses =},
+--           heap_bytes =, live_bytes =, error = "...", text = "what to show" }
+--   w:finding{ step = i | machine = n, op = engine op, kind =, addr =, message = }
+--   w:html(path)        w:svg(path, step)
+local json = require "stackheap.json"
+
+local M = {}
+
+local Writer = {}
+Writer.__index = Writer
+
+local COST = { "stack", "memory", "alloc", "meta" }
+
+--- report.new{title, source = {name, text}} -> a writer
+function M.new(meta)
+  meta = meta or {}
+  return setmetatable({
+    title = meta.title or "stackheap report", source = meta.source,
+    machines = {}, kinds = {}, kind_index = {},
+    shapes = {}, shape_index = {}, n = 0,
+    col = { s = {}, a = {} },                 -- per step: shape index, arguments
+    text = {}, hb = {}, bl = {}, fl = {}, fr = {}, mem = {}, err = {},
+    findings = {}, pending = {}, note = nil,
+    last = {},                                -- machine -> its previous full state (whole-state input)
+    ops = {},                                 -- machine -> {step indices}, {engine op counts}
+  }, Writer)
+end
+
+--- w:machine(n, {word, policy, order, cache}) describes machine n.
+function Writer:machine(n, info)
+  local i = {}
+  for k, v in pairs(info or {}) do i[k] = v end
+  i.n = n
+  self.machines[#self.machines + 1] = i
+end
+
+local function kind_of(self, op)
+  local k = self.kind_index[op]
+  if not k then
+    self.kinds[#self.kinds + 1] = op
+    k = #self.kinds
+    self.kind_index[op] = k
+  end
+  return k
+end
+
+local function int(v) return math.type(v) == "integer" and v or 0 end
+
+-- Steps that look alike (same machine, operation, line and costs: a loop's
+-- body) share one "shape", so a long run stores a small index per step.
+local function shape_of(self, s)
+  local c, l1 = s.cost or {}, s.l1 or {}
+  local t = { int(s.machine) ~= 0 and s.machine or 1, kind_of(self, s.op or "?"), int(s.line),
+              int(c.stack), int(c.memory), int(c.alloc), int(c.meta), int(s.searched),
+              int(l1.accesses), int(l1.misses) }
+  local key = table.concat(t, ",")
+  local i = self.shape_index[key]
+  if not i then
+    self.shapes[#self.shapes + 1] = t
+    i = #self.shapes
+    self.shape_index[key] = i
+  end
+  return i
+end
+
+local function flat_blocks(list)
+  local out, byaddr = {}, {}
+  for _, b in ipairs(list) do
+    local used = b.state == "used" or (b.state == nil and b.payload ~= nil and b.payload ~= 0)
+    local e = { b.addr, b.size, used and (b.payload or b.addr) or 0, used and (b.requested or 0) or 0 }
+    byaddr[b.addr] = e
+    out[#out + 1] = e
+  end
+  return out, byaddr
+end
+
+-- Whole blocks against the machine's previous whole blocks: the change.
+local function diff_blocks(prev, list)
+  local _, now = flat_blocks(list)
+  local removed, added = {}, {}
+  for a, e in pairs(prev or {}) do
+    local n = now[a]
+    if not n or n[2] ~= e[2] or n[3] ~= e[3] or n[4] ~= e[4] then removed[#removed + 1] = a end
+  end
+  for a, e in pairs(now) do
+    local p = prev and prev[a]
+    if not p or p[2] ~= e[2] or p[3] ~= e[3] or p[4] ~= e[4] then
+      table.move(e, 1, 4, #added + 1, added)
+    end
+  end
+  table.sort(removed)
+  -- added is sorted by address for determinism
+  local rows = {}
+  for i = 1, #added, 4 do rows[#rows + 1] = { added[i], added[i + 1], added[i + 2], added[i + 3] } end
+  table.sort(rows, function(x, y) return x[1] < y[1] end)
+  added = {}
+  for _, r in ipairs(rows) do table.move(r, 1, 4, #added + 1, added) end
+  return removed, added, now
+end
+
+local function frame_row(f)
+  local slots = {}
+  for i, s in ipairs(f.slots or {}) do
+    local bytes = s.bytes
+    if type(bytes) == "string" and not bytes:match("^%x*$") then
+      bytes = bytes:gsub(".", function(ch) return ("%02x"):format(ch:byte()) end)
+    end
+    slots[i] = { s.name or "?", s.type or "", int(s.addr), int(s.size), s.kind or "a", bytes or "",
+                 s.value ~= nil and tostring(s.value) or nil }
+  end
+  return { f.name or "?", int(f.sp), int(f.fp), int(f.top), slots }
+end
+
+local function same_frame(a, b)
+  return a[1] == b[1] and a[2] == b[2] and a[4] == b[4]
+end
+
+--- w:step(s) adds one step (see the header for its fields).
+function Writer:step(s)
+  local i = self.n + 1
+  self.n = i
+  local mn = int(s.machine) ~= 0 and s.machine or 1
+  local col = self.col
+  col.s[i] = shape_of(self, s)
+  local args = s.args or {}
+  local a = {}
+  for j = 1, #args + 8 do                     -- holes (nil arguments) become JSON nulls
+    if args[j] ~= nil then a[j] = args[j] end
+  end
+  local n = 0
+  for j in pairs(a) do if j > n then n = j end end
+  for j = 1, n do if a[j] == nil then a[j] = json.null end end
+  col.a[i] = json.array(a)
+  if s.text then self.text[#self.text + 1] = { i, s.text } end
+  if s.error then self.err[#self.err + 1] = { i, s.error } end
+  local last = self.last[mn]
+  if not last then last = { hb = -1, lb = -1 }; self.last[mn] = last end
+  if s.heap_bytes and (s.heap_bytes ~= last.hb or s.live_bytes ~= last.lb) then
+    last.hb, last.lb = s.heap_bytes, s.live_bytes or 0
+    self.hb[#self.hb + 1] = { i, s.heap_bytes, s.live_bytes or 0 }
+  end
+  -- blocks: whole or as changes
+  local removed, added = s.blocks_removed, s.blocks_added
+  if s.blocks then removed, added, last.blocks = diff_blocks(last.blocks, s.blocks) end
+  if removed and (#removed > 0 or #added > 0) then
+    self.bl[#self.bl + 1] = { i, json.array(removed), json.array(added) }
+  end
+  if s.free_lists then
+    local lists = {}
+    for k, l in pairs(s.free_lists) do
+      if math.type(k) == "integer" then lists[#lists + 1] = { k - 1, json.array(l) } end
+    end
+    table.sort(lists, function(x, y) return x[1] < y[1] end)
+    self.fl[#self.fl + 1] = { i, json.array(lists) }
+  end
+  -- frames: whole (kept as the change against the last whole stack) or as changes
+  local keep, push = s.frames_keep, s.frames_push
+  if s.frames then
+    local rows = {}
+    for j, f in ipairs(s.frames) do rows[j] = frame_row(f) end
+    local prev = last.frames or {}
+    keep = 0
+    while keep < #prev and keep < #rows and same_frame(prev[keep + 1], rows[keep + 1]) do
+      keep = keep + 1
+    end
+    push = table.move(rows, keep + 1, #rows, 1, {})
+    last.frames = rows
+    if keep == #prev and #push == 0 then keep = nil end
+    -- slot values in whole stacks travel with the frames: a changed value re-sends the frame
+    if keep == nil then
+      for j, r in ipairs(rows) do
+        local p = prev[j]
+        for k, sl in ipairs(r[5]) do
+          if p and p[5][k] and (p[5][k][6] ~= sl[6] or p[5][k][7] ~= sl[7]) then
+            keep = j - 1
+            push = table.move(rows, j, #rows, 1, {})
+            break
+          end
+        end
+        if keep then break end
+      end
+    end
+  elseif push then
+    local rows = {}
+    for j, f in ipairs(push) do rows[j] = frame_row(f) end
+    push = rows
+  end
+  if keep then self.fr[#self.fr + 1] = { i, keep, json.array(push or {}) } end
+  for _, w in ipairs(s.memory or {}) do
+    self.mem[#self.mem + 1] = { i, w.addr, w.bytes }
+  end
+  if s.ops then
+    local o = self.ops[mn]
+    if not o then o = { steps = {}, ops = {} }; self.ops[mn] = o end
+    o.steps[#o.steps + 1] = i
+    o.ops[#o.ops + 1] = s.ops
+  end
+  return i
+end
+
+--- w:finding{step = i | (machine = n, op = k), kind, addr, message}: a
+--- checker finding, placed at its step (the engine's op number k is the
+--- op-th operation of machine n, found among the recorded steps).
+function Writer:finding(f)
+  local step = f.step
+  if not step and f.op then
+    local o = self.ops[f.machine or 1]
+    if o then                                 -- the first step whose op count passes f.op
+      local lo, hi = 1, #o.ops
+      while lo < hi do
+        local mid = (lo + hi) // 2
+        if o.ops[mid] > f.op then hi = mid else lo = mid + 1 end
+      end
+      if lo <= #o.ops and o.ops[lo] > f.op then step = o.steps[lo] end
+    end
+  end
+  self.findings[#self.findings + 1] = { step = step or json.null, kind = f.kind or "?",
+                                        addr = f.addr or json.null, message = f.message or "",
+                                        machine = f.machine or 1 }
+end
+
+--- w:note{recorded = n, total = m}: the run went on after the steps kept.
+function Writer:note(n)
+  self.note = n
+end
+
+--- w:data() -> the page's data: the compact form the viewer reads.
+function Writer:data()
+  return {
+    v = 1, title = self.title, source = self.source or json.null,
+    machines = json.array(self.machines), kinds = json.array(self.kinds),
+    shapes = json.array(self.shapes), n = self.n,
+    s = json.array(self.col.s), a = json.array(self.col.a), text = json.array(self.text),
+    hb = json.array(self.hb), bl = json.array(self.bl), fl = json.array(self.fl),
+    fr = json.array(self.fr), mem = json.array(self.mem), err = json.array(self.err),
+    findings = json.array(self.findings), note = self.note or json.null,
+  }
+end
+
+-- The page's parts live beside this file: report/view.css, view.js, page.html.
+local function asset(name)
+  local here = package.searchpath("stackheap.report", package.path)
+  if not here then error("report: cannot find the stackheap scripts", 0) end
+  local path = here:gsub("report%.lua$", "report/" .. name)
+  local f, err = io.open(path, "rb")
+  if not f then error("report: " .. err, 0) end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+local function escape_html(s)
+  return (tostring(s):gsub("[&<>\"]", { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;",
+                                        ['"'] = "&quot;" }))
+end
+M.escape_html = escape_html
+
+--- w:page() -> the HTML text
+function Writer:page()
+  local data = json.encode(self:data()):gsub("</", "<\\/")
+  local page = asset("page.html")
+  local parts = { TITLE = escape_html(self.title), CSS = asset("view.css"),
+                  JS = asset("view.js"), DATA = data }
+  return (page:gsub("@@(%u+)@@", function(k) return parts[k] end))
+end
+
+local function write_file(path, text)
+  local f, err = io.open(path, "wb")
+  if not f then return nil, err end
+  local ok, werr = f:write(text)
+  f:close()
+  if not ok then return nil, werr end
+  return true
+end
+M.write_file = write_file
+
+--- w:html(path) -> true | nil, msg
+function Writer:html(path)
+  return write_file(path, self:page())
+end
+
+--- report.html(data, path): the same from a table {title, source, machines =
+--- {[n] = info}, steps = {...}, findings = {...}}.
+function M.html(data, path)
+  local w = M.new(data)
+  for n, info in pairs(data.machines or {}) do w:machine(n, info) end
+  for _, s in ipairs(data.steps or {}) do w:step(s) end
+  for _, f in ipairs(data.findings or {}) do w:finding(f) end
+  return w:html(path)
+end
+
+return M
