@@ -242,6 +242,53 @@ function Writer:note(n)
   self.note = n
 end
 
+M.null = json.null
+
+local function put_hex(mem, addr, h)
+  for j = 1, #h - 1, 2 do mem[addr + (j - 1) // 2] = tonumber(h:sub(j, j + 1), 16) end
+end
+
+--- w:state_at(i) -> the state of step i's machine after step i:
+--- {machine, blocks = {{addr, size, payload, requested}...} in address order,
+--- frames = {{name, sp, fp, top, slots}...} bottom first, mem = {[addr] = byte},
+--- lists = {{k, {addr...}}...} or nil}
+function Writer:state_at(i)
+  local shapes, s = self.shapes, self.col.s
+  local mn = shapes[s[i]][1]
+  local function mine(j) return j <= i and shapes[s[j]][1] == mn end
+  local byaddr, frames, mem, lists = {}, {}, {}, nil
+  for _, e in ipairs(self.bl) do
+    if mine(e[1]) then
+      for _, a in ipairs(e[2]) do byaddr[a] = nil end
+      for k = 1, #e[3], 4 do byaddr[e[3][k]] = { e[3][k], e[3][k + 1], e[3][k + 2], e[3][k + 3] } end
+    end
+  end
+  for _, e in ipairs(self.fl) do if mine(e[1]) then lists = e[2] end end
+  -- frames and memory in step order: a pushed frame's slot bytes, then later writes
+  local fi, mi = 1, 1
+  for j = 1, i do
+    while self.fr[fi] and self.fr[fi][1] == j do
+      local e = self.fr[fi]
+      if mine(j) then
+        frames = table.move(frames, 1, e[2], 1, {})
+        for _, f in ipairs(e[3]) do
+          frames[#frames + 1] = f
+          for _, sl in ipairs(f[5]) do put_hex(mem, sl[3], sl[6]) end
+        end
+      end
+      fi = fi + 1
+    end
+    while self.mem[mi] and self.mem[mi][1] == j do
+      if mine(j) then put_hex(mem, self.mem[mi][2], self.mem[mi][3]) end
+      mi = mi + 1
+    end
+  end
+  local blocks = {}
+  for _, b in pairs(byaddr) do blocks[#blocks + 1] = b end
+  table.sort(blocks, function(a, b) return a[1] < b[1] end)
+  return { machine = mn, blocks = blocks, frames = frames, mem = mem, lists = lists }
+end
+
 --- w:data() -> the page's data: the compact form the viewer reads.
 function Writer:data()
   return {
@@ -301,7 +348,10 @@ end
 --- {[n] = info}, steps = {...}, findings = {...}}.
 function M.html(data, path)
   local w = M.new(data)
-  for n, info in pairs(data.machines or {}) do w:machine(n, info) end
+  local ns = {}
+  for n in pairs(data.machines or {}) do ns[#ns + 1] = n end
+  table.sort(ns)
+  for _, n in ipairs(ns) do w:machine(n, data.machines[n]) end
   for _, s in ipairs(data.steps or {}) do w:step(s) end
   for _, f in ipairs(data.findings or {}) do w:finding(f) end
   return w:html(path)
