@@ -65,10 +65,14 @@ static int l_free_lists(lua_State *L) {
 
 /* ---- the block differ ---- */
 
+typedef struct listed { int list; uint64_t addr; } listed;
+
 typedef struct differ {
   sh_block *prev, *cur;
   size_t nprev, ncur, cap;     /* cap is both arrays' */
   int oom;
+  listed *lprev, *lcur;        /* the free lists, list by list, in list order */
+  size_t nlprev, nlcur, lcap;
 } differ;
 
 static int collect(void *ud, const sh_block *b) {
@@ -142,16 +146,91 @@ static int d_diff(lua_State *L) {
   return 2;
 }
 
+static int collect_listed(void *ud, int list, const sh_block *b) {
+  differ *d = ud;
+  if (d->nlcur == d->lcap) {
+    size_t cap = d->lcap ? d->lcap * 2 : 64;
+    listed *np = realloc(d->lprev, cap * sizeof *np), *nc;
+    if (np == NULL) { d->oom = 1; return 1; }
+    d->lprev = np;
+    if ((nc = realloc(d->lcur, cap * sizeof *nc)) == NULL) { d->oom = 1; return 1; }
+    d->lcur = nc;
+    d->lcap = cap;
+  }
+  d->lcur[d->nlcur].list = list;
+  d->lcur[d->nlcur].addr = b->addr;
+  d->nlcur++;
+  return 0;
+}
+
+/* d:lists() -> changes | nil, msg: each free list that changed since the
+** last call as {k, pre, suf, addr...}: keep its first pre and last suf
+** entries, put the addresses between.  nil, nil when none changed; nil,
+** msg when the policy keeps no list.  A push or a pop is a short change. */
+static int d_lists(lua_State *L) {
+  differ *d = luaL_checkudata(L, 1, SHL_DIFFER);
+  lmach *lm;
+  size_t i = 0, j = 0;
+  lua_Integer n = 0;
+  listed *t;
+  lua_getiuservalue(L, 1, 1);
+  lm = shL_tomach(L, -1);
+  d->nlcur = 0;
+  d->oom = 0;
+  if (sh_free_lists(lm->m, collect_listed, d) != SH_OK) {
+    lua_pushnil(L);
+    lua_pushstring(L, sh_errmsg(lm->m));
+    return 2;
+  }
+  if (d->oom) return luaL_error(L, "report: out of host memory");
+  lua_newtable(L);
+  while (i < d->nlprev || j < d->nlcur) {
+    int k = i < d->nlprev ? d->lprev[i].list : INT32_MAX;
+    size_t a, b, pre = 0, suf = 0, np, nc, x;
+    if (j < d->nlcur && d->lcur[j].list < k) k = d->lcur[j].list;
+    for (a = i; a < d->nlprev && d->lprev[a].list == k; a++) {}
+    for (b = j; b < d->nlcur && d->lcur[b].list == k; b++) {}
+    np = a - i, nc = b - j;
+    while (pre < np && pre < nc && d->lprev[i + pre].addr == d->lcur[j + pre].addr) pre++;
+    while (suf < np - pre && suf < nc - pre &&
+           d->lprev[a - 1 - suf].addr == d->lcur[b - 1 - suf].addr) suf++;
+    if (!(pre == np && pre == nc)) {
+      lua_Integer e = 0;
+      lua_createtable(L, (int)(nc - pre - suf + 3), 0);
+      lua_pushinteger(L, k); lua_rawseti(L, -2, ++e);
+      lua_pushinteger(L, (lua_Integer)pre); lua_rawseti(L, -2, ++e);
+      lua_pushinteger(L, (lua_Integer)suf); lua_rawseti(L, -2, ++e);
+      for (x = j + pre; x < b - suf; x++) {
+        lua_pushinteger(L, (lua_Integer)d->lcur[x].addr);
+        lua_rawseti(L, -2, ++e);
+      }
+      lua_rawseti(L, -2, ++n);
+    }
+    i = a, j = b;
+  }
+  t = d->lprev; d->lprev = d->lcur; d->lcur = t;
+  d->nlprev = d->nlcur;
+  if (n == 0) {
+    lua_pushnil(L);
+    lua_pushnil(L);
+    return 2;
+  }
+  return 1;
+}
+
 static int d_gc(lua_State *L) {
   differ *d = luaL_checkudata(L, 1, SHL_DIFFER);
   free(d->prev);
   free(d->cur);
+  free(d->lprev);
+  free(d->lcur);
   memset(d, 0, sizeof *d);
   return 0;
 }
 
 /* m:_differ() -> an object whose :diff() reports the blocks changed since
-** its last call (the first call reports every block as added). */
+** its last call (the first call reports every block as added), and whose
+** :lists() does the same for the free lists. */
 static int l_differ(lua_State *L) {
   differ *d;
   shL_tomach(L, 1);
@@ -161,6 +240,7 @@ static int l_differ(lua_State *L) {
     lua_pushcfunction(L, d_gc); lua_setfield(L, -2, "__gc");
     lua_newtable(L);
     lua_pushcfunction(L, d_diff); lua_setfield(L, -2, "diff");
+    lua_pushcfunction(L, d_lists); lua_setfield(L, -2, "lists");
     lua_setfield(L, -2, "__index");
   }
   lua_setmetatable(L, -2);

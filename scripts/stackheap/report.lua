@@ -12,9 +12,10 @@
 --           blocks = {{addr =, size =, state = "used"|"free", payload =, requested =}...},
 --           frames = {{name =, sp =, fp =, top =, slots = {{name =, type =, addr =,
 --                      size =, kind =, bytes =, value =}...}}...},       -- bottom first
---           free_lists = {{addr, ...}, ...},
+--           free_lists = {[k] = {addr, ...}, ...},     -- list k, in search order
 --           -- ... or as changes: blocks_removed = {addr...}, blocks_added = {flat
 --           -- addr, size, payload, requested...}, frames_keep = n, frames_push = {...},
+--           -- free_lists_changed = {{k - 1, keep first, keep last, addr...}...},
 --           memory = {{addr =, bytes = "hex"}...},
 --           cost = {stack =, memory =, alloc =, meta =}, searched =, l1 = {accesses =, misses =},
 --           heap_bytes =, live_bytes =, error = "...", text = "what to show" }
@@ -38,7 +39,7 @@ function M.new(meta)
     shapes = {}, shape_index = {}, n = 0,
     col = { s = {}, a = {} },                 -- per step: shape index, arguments
     text = {}, hb = {}, bl = {}, fl = {}, fr = {}, mem = {}, err = {},
-    findings = {}, pending = {}, note = nil,
+    findings = {}, note = nil, frames = {}, frame_index = {},
     last = {},                                -- machine -> its previous full state (whole-state input)
     ops = {},                                 -- machine -> {step indices}, {engine op counts}
   }, Writer)
@@ -129,8 +130,72 @@ local function frame_row(f)
   return { f.name or "?", int(f.sp), int(f.fp), int(f.top), slots }
 end
 
-local function same_frame(a, b)
-  return a[1] == b[1] and a[2] == b[2] and a[4] == b[4]
+-- The JSON of the page's data, written straight: every table below the top
+-- level is an array (json.null marks a hole), integers exactly.
+local function encode(v, out)
+  local t = type(v)
+  if t == "table" then
+    local n = #v
+    out[#out + 1] = "["
+    for i = 1, n do
+      if i > 1 then out[#out + 1] = "," end
+      encode(v[i], out)
+    end
+    out[#out + 1] = "]"
+  elseif math.type(v) == "integer" then
+    out[#out + 1] = v
+  elseif t == "string" or t == "number" then
+    out[#out + 1] = json.encode(v)
+  elseif t == "boolean" then
+    out[#out + 1] = tostring(v)
+  else
+    out[#out + 1] = "null"
+  end
+  return out
+end
+
+-- A frame is kept once however often it is pushed: steps name it by number.
+local function intern_frame(self, row)
+  local key = table.concat(encode(row, {}))
+  local k = self.frame_index[key]
+  if not k then
+    self.frames[#self.frames + 1] = row
+    k = #self.frames
+    self.frame_index[key] = k
+  end
+  return k
+end
+
+-- Whole free lists against the previous whole lists: {k, pre, suf, addr...}
+-- per list that changed (k counts from 0).
+local function diff_lists(prev, lists)
+  local changes, now = {}, {}
+  local ks = {}
+  for k, l in pairs(lists) do if math.type(k) == "integer" then now[k - 1] = l; ks[k - 1] = true end end
+  for k in pairs(prev) do ks[k] = true end
+  local order = {}
+  for k in pairs(ks) do order[#order + 1] = k end
+  table.sort(order)
+  for _, k in ipairs(order) do
+    local p, c = prev[k] or {}, now[k] or {}
+    local pre, suf = 0, 0
+    while pre < #p and pre < #c and p[pre + 1] == c[pre + 1] do pre = pre + 1 end
+    while suf < #p - pre and suf < #c - pre and p[#p - suf] == c[#c - suf] do suf = suf + 1 end
+    if not (pre == #p and pre == #c) then
+      local e = { k, pre, suf }
+      table.move(c, pre + 1, #c - suf, 4, e)
+      changes[#changes + 1] = e
+    end
+  end
+  return changes, now
+end
+
+-- Trailing zero bytes are implied by the length: most values are small.
+local function mem_entry(i, addr, hex)
+  local trimmed = hex:gsub("0*$", "")
+  if #trimmed % 2 == 1 then trimmed = trimmed .. "0" end
+  if #trimmed == #hex then return { i, addr, hex } end
+  return { i, addr, trimmed, #hex // 2 }
 end
 
 --- w:step(s) adds one step (see the header for its fields).
@@ -140,72 +205,46 @@ function Writer:step(s)
   local mn = int(s.machine) ~= 0 and s.machine or 1
   local col = self.col
   col.s[i] = shape_of(self, s)
-  local args = s.args or {}
-  local a = {}
-  for j = 1, #args + 8 do                     -- holes (nil arguments) become JSON nulls
-    if args[j] ~= nil then a[j] = args[j] end
+  local args, a, n = s.args or {}, {}, 0
+  for j in pairs(args) do if math.type(j) == "integer" and j > n then n = j end end
+  for j = 1, n do
+    local v = args[j]
+    if v == nil then a[j] = json.null else a[j] = v end
   end
-  local n = 0
-  for j in pairs(a) do if j > n then n = j end end
-  for j = 1, n do if a[j] == nil then a[j] = json.null end end
-  col.a[i] = json.array(a)
+  col.a[i] = a
   if s.text then self.text[#self.text + 1] = { i, s.text } end
   if s.error then self.err[#self.err + 1] = { i, s.error } end
   local last = self.last[mn]
-  if not last then last = { hb = -1, lb = -1 }; self.last[mn] = last end
-  if s.heap_bytes and (s.heap_bytes ~= last.hb or s.live_bytes ~= last.lb) then
-    last.hb, last.lb = s.heap_bytes, s.live_bytes or 0
-    self.hb[#self.hb + 1] = { i, s.heap_bytes, s.live_bytes or 0 }
+  if not last then last = { hb = -1, lists = {} }; self.last[mn] = last end
+  if s.heap_bytes and s.heap_bytes ~= last.hb then
+    last.hb = s.heap_bytes
+    self.hb[#self.hb + 1] = { i, s.heap_bytes }
   end
   -- blocks: whole or as changes
   local removed, added = s.blocks_removed, s.blocks_added
   if s.blocks then removed, added, last.blocks = diff_blocks(last.blocks, s.blocks) end
-  if removed and (#removed > 0 or #added > 0) then
-    self.bl[#self.bl + 1] = { i, json.array(removed), json.array(added) }
-  end
-  if s.free_lists then
-    local lists = {}
-    for k, l in pairs(s.free_lists) do
-      if math.type(k) == "integer" then lists[#lists + 1] = { k - 1, json.array(l) } end
-    end
-    table.sort(lists, function(x, y) return x[1] < y[1] end)
-    self.fl[#self.fl + 1] = { i, json.array(lists) }
-  end
+  if removed and (#removed > 0 or #added > 0) then self.bl[#self.bl + 1] = { i, removed, added } end
+  local changes = s.free_lists_changed
+  if s.free_lists then changes, last.lists = diff_lists(last.lists, s.free_lists) end
+  if changes and #changes > 0 then self.fl[#self.fl + 1] = { i, changes } end
   -- frames: whole (kept as the change against the last whole stack) or as changes
-  local keep, push = s.frames_keep, s.frames_push
+  local keep, push = s.frames_keep, nil
   if s.frames then
     local rows = {}
-    for j, f in ipairs(s.frames) do rows[j] = frame_row(f) end
+    for j, f in ipairs(s.frames) do rows[j] = intern_frame(self, frame_row(f)) end
     local prev = last.frames or {}
     keep = 0
-    while keep < #prev and keep < #rows and same_frame(prev[keep + 1], rows[keep + 1]) do
-      keep = keep + 1
-    end
+    while keep < #prev and keep < #rows and prev[keep + 1] == rows[keep + 1] do keep = keep + 1 end
     push = table.move(rows, keep + 1, #rows, 1, {})
     last.frames = rows
     if keep == #prev and #push == 0 then keep = nil end
-    -- slot values in whole stacks travel with the frames: a changed value re-sends the frame
-    if keep == nil then
-      for j, r in ipairs(rows) do
-        local p = prev[j]
-        for k, sl in ipairs(r[5]) do
-          if p and p[5][k] and (p[5][k][6] ~= sl[6] or p[5][k][7] ~= sl[7]) then
-            keep = j - 1
-            push = table.move(rows, j, #rows, 1, {})
-            break
-          end
-        end
-        if keep then break end
-      end
-    end
-  elseif push then
-    local rows = {}
-    for j, f in ipairs(push) do rows[j] = frame_row(f) end
-    push = rows
+  elseif s.frames_push then
+    push = {}
+    for j, f in ipairs(s.frames_push) do push[j] = intern_frame(self, frame_row(f)) end
   end
-  if keep then self.fr[#self.fr + 1] = { i, keep, json.array(push or {}) } end
+  if keep then self.fr[#self.fr + 1] = { i, keep, push or {} } end
   for _, w in ipairs(s.memory or {}) do
-    self.mem[#self.mem + 1] = { i, w.addr, w.bytes }
+    self.mem[#self.mem + 1] = mem_entry(i, w.addr, w.bytes)
   end
   if s.ops then
     local o = self.ops[mn]
@@ -244,26 +283,45 @@ end
 
 M.null = json.null
 
-local function put_hex(mem, addr, h)
+local function put_hex(mem, addr, h, len)
   for j = 1, #h - 1, 2 do mem[addr + (j - 1) // 2] = tonumber(h:sub(j, j + 1), 16) end
+  for j = #h // 2, (len or 0) - 1 do mem[addr + j] = 0 end
 end
 
 --- w:state_at(i) -> the state of step i's machine after step i:
 --- {machine, blocks = {{addr, size, payload, requested}...} in address order,
 --- frames = {{name, sp, fp, top, slots}...} bottom first, mem = {[addr] = byte},
---- lists = {{k, {addr...}}...} or nil}
+--- lists = {{k, {addr...}}...} or nil, heap_bytes}
 function Writer:state_at(i)
   local shapes, s = self.shapes, self.col.s
   local mn = shapes[s[i]][1]
   local function mine(j) return j <= i and shapes[s[j]][1] == mn end
-  local byaddr, frames, mem, lists = {}, {}, {}, nil
+  local byaddr, frames, mem, lists, hb = {}, {}, {}, nil, 0
   for _, e in ipairs(self.bl) do
     if mine(e[1]) then
       for _, a in ipairs(e[2]) do byaddr[a] = nil end
       for k = 1, #e[3], 4 do byaddr[e[3][k]] = { e[3][k], e[3][k + 1], e[3][k + 2], e[3][k + 3] } end
     end
   end
-  for _, e in ipairs(self.fl) do if mine(e[1]) then lists = e[2] end end
+  for _, e in ipairs(self.hb) do if mine(e[1]) then hb = e[2] end end
+  for _, e in ipairs(self.fl) do
+    if mine(e[1]) then
+      lists = lists or {}
+      for _, c in ipairs(e[2]) do
+        local old, new = lists[c[1]] or {}, {}
+        table.move(old, 1, c[2], 1, new)
+        table.move(c, 4, #c, #new + 1, new)
+        table.move(old, #old - c[3] + 1, #old, #new + 1, new)
+        lists[c[1]] = #new > 0 and new or nil
+      end
+    end
+  end
+  if lists then
+    local l = {}
+    for k, addrs in pairs(lists) do l[#l + 1] = { k, addrs } end
+    table.sort(l, function(x, y) return x[1] < y[1] end)
+    lists = l
+  end
   -- frames and memory in step order: a pushed frame's slot bytes, then later writes
   local fi, mi = 1, 1
   for j = 1, i do
@@ -271,7 +329,8 @@ function Writer:state_at(i)
       local e = self.fr[fi]
       if mine(j) then
         frames = table.move(frames, 1, e[2], 1, {})
-        for _, f in ipairs(e[3]) do
+        for _, k in ipairs(e[3]) do
+          local f = self.frames[k]
           frames[#frames + 1] = f
           for _, sl in ipairs(f[5]) do put_hex(mem, sl[3], sl[6]) end
         end
@@ -279,27 +338,54 @@ function Writer:state_at(i)
       fi = fi + 1
     end
     while self.mem[mi] and self.mem[mi][1] == j do
-      if mine(j) then put_hex(mem, self.mem[mi][2], self.mem[mi][3]) end
+      local e = self.mem[mi]
+      if mine(j) then put_hex(mem, e[2], e[3], e[4]) end
       mi = mi + 1
     end
   end
   local blocks = {}
   for _, b in pairs(byaddr) do blocks[#blocks + 1] = b end
   table.sort(blocks, function(a, b) return a[1] < b[1] end)
-  return { machine = mn, blocks = blocks, frames = frames, mem = mem, lists = lists }
+  return { machine = mn, blocks = blocks, frames = frames, mem = mem, lists = lists, heap_bytes = hb }
 end
 
---- w:data() -> the page's data: the compact form the viewer reads.
-function Writer:data()
-  return {
-    v = 1, title = self.title, source = self.source or json.null,
-    machines = json.array(self.machines), kinds = json.array(self.kinds),
-    shapes = json.array(self.shapes), n = self.n,
-    s = json.array(self.col.s), a = json.array(self.col.a), text = json.array(self.text),
-    hb = json.array(self.hb), bl = json.array(self.bl), fl = json.array(self.fl),
-    fr = json.array(self.fr), mem = json.array(self.mem), err = json.array(self.err),
-    findings = json.array(self.findings), note = self.note or json.null,
+--- w:json() -> the page's data as JSON text: the compact form the viewer reads
+--- (docs/REPORTS.md describes it).
+function Writer:json()
+  local big = {
+    s = self.col.s, a = self.col.a, text = self.text, hb = self.hb, bl = self.bl,
+    fl = self.fl, fr = self.fr, frames = self.frames, mem = self.mem, err = self.err,
+    shapes = self.shapes, kinds = self.kinds,
   }
+  local small = {
+    v = 1, title = self.title, source = self.source or json.null, n = self.n,
+    machines = json.array(self.machines), findings = json.array(self.findings),
+    note = self.note or json.null,
+  }
+  -- sparse lists ({step, ...} rows in step order) carry the step as the
+  -- difference from the row before: a few digits instead of six
+  for _, k in ipairs{ "text", "hb", "bl", "fl", "fr", "mem", "err" } do
+    local list, prev, d = big[k], 0, {}
+    for j, e in ipairs(list) do
+      local row = table.move(e, 1, #e, 1, {})
+      row[1] = e[1] - prev
+      prev = e[1]
+      d[j] = row
+    end
+    big[k] = d
+  end
+  local keys = {}
+  for k in pairs(big) do keys[#keys + 1] = k end
+  for k in pairs(small) do keys[#keys + 1] = k end
+  table.sort(keys)
+  local out = { "{" }
+  for j, k in ipairs(keys) do
+    if j > 1 then out[#out + 1] = "," end
+    out[#out + 1] = json.encode(k) .. ":"
+    if big[k] then encode(big[k], out) else out[#out + 1] = json.encode(small[k]) end
+  end
+  out[#out + 1] = "}"
+  return table.concat(out)
 end
 
 -- The page's parts live beside this file: report/view.css, view.js, page.html.
@@ -322,7 +408,7 @@ M.escape_html = escape_html
 
 --- w:page() -> the HTML text
 function Writer:page()
-  local data = json.encode(self:data()):gsub("</", "<\\/")
+  local data = self:json():gsub("</", "<\\/")
   local page = asset("page.html")
   local parts = { TITLE = escape_html(self.title), CSS = asset("view.css"),
                   JS = asset("view.js"), DATA = data }

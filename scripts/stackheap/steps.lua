@@ -81,8 +81,10 @@ local function top_frame(m, r)
       elseif kind == "float" then kind = "f" elseif kind == "bool" then kind = "b"
       elseif kind == "char" then kind = "c" elseif kind == "ptr" then kind = "p"
       else kind = "a" end
-      slots[i] = { name = s.name, type = s.type, addr = s.addr, size = s.size, kind = kind,
-                   bytes = m:peek(s.addr, math.min(s.size, MAX_BYTES)) }
+      -- no bytes: a new frame's slots hold what earlier steps wrote there,
+      -- which the picture already knows, and the same frame pushed again is
+      -- then the same row, stored once
+      slots[i] = { name = s.name, type = s.type, addr = s.addr, size = s.size, kind = kind }
       r.slots[s.addr] = s.size
     end
     return { name = f.name, sp = sp, fp = fp, top = top, slots = slots }
@@ -109,8 +111,8 @@ function Recorder:record(m, op, args, ok, err, line, extra)
     if removed then
       s.blocks_removed, s.blocks_added = removed, added
       if r.lists then
-        local lists = m:free_lists()
-        if lists then s.free_lists = lists else r.lists = false end
+        local changes, why = r.differ:lists()
+        if changes then s.free_lists_changed = changes elseif why then r.lists = false end
       end
     end
   end

@@ -9,9 +9,11 @@
   var SVGNS = "http://www.w3.org/2000/svg";
 
   /* ---- the data, indexed by step ---- */
-  function byStep(list) {
-    var m = new Map();
+  function byStep(list) {        // rows carry their step as a difference from the row before
+    var m = new Map(), at = 0;
     list.forEach(function (e) {
+      at += e[0];
+      e[0] = at;
       var a = m.get(e[0]);
       if (!a) m.set(e[0], a = []);
       a.push(e);
@@ -43,23 +45,40 @@
              hb: st.hb, lb: st.lb, lists: st.lists };
   }
   function cloneAll(all) { var o = {}; for (var k in all) o[k] = clone(all[k]); return o; }
-  function putHex(st, addr, h) {
-    for (var j = 0; j + 1 < h.length; j += 2) st.mem.set(addr + j / 2, parseInt(h.substr(j, 2), 16));
+  function putHex(st, addr, h, len) {
+    var j;
+    for (j = 0; j + 1 < h.length; j += 2) st.mem.set(addr + j / 2, parseInt(h.substr(j, 2), 16));
+    for (j = h.length / 2; j < (len || 0); j++) st.mem.set(addr + j, 0);
   }
   function apply(all, i) {
     var mn = machineOf(i), st = all[mn] || (all[mn] = empty());
     (BL.get(i) || []).forEach(function (e) {
-      e[1].forEach(function (a) { st.blocks.delete(a); });
-      for (var j = 0; j + 3 < e[2].length; j += 4)
+      e[1].forEach(function (a) {
+        var old = st.blocks.get(a);
+        if (old) { st.lb -= old[3]; st.blocks.delete(a); }
+      });
+      for (var j = 0; j + 3 < e[2].length; j += 4) {
         st.blocks.set(e[2][j], [e[2][j], e[2][j + 1], e[2][j + 2], e[2][j + 3]]);
+        st.lb += e[2][j + 3];
+      }
     });
-    (FL.get(i) || []).forEach(function (e) { st.lists = e[1]; });
+    (FL.get(i) || []).forEach(function (e) {
+      var lists = Object.assign({}, st.lists || {});
+      e[1].forEach(function (c) {
+        var old = lists[c[0]] || [];
+        var now = old.slice(0, c[1]).concat(c.slice(3), old.slice(old.length - c[2]));
+        if (c[2] === 0) now = old.slice(0, c[1]).concat(c.slice(3));
+        if (now.length) lists[c[0]] = now; else delete lists[c[0]];
+      });
+      st.lists = lists;
+    });
     (FR.get(i) || []).forEach(function (e) {
-      st.frames = st.frames.slice(0, e[1]).concat(e[2]);
-      e[2].forEach(function (f) { f[4].forEach(function (s) { if (s[5]) putHex(st, s[2], s[5]); }); });
+      var pushed = e[2].map(function (k) { return D.frames[k - 1]; });
+      st.frames = st.frames.slice(0, e[1]).concat(pushed);
+      pushed.forEach(function (f) { f[4].forEach(function (s) { if (s[5]) putHex(st, s[2], s[5]); }); });
     });
-    (MEM.get(i) || []).forEach(function (e) { putHex(st, e[1], e[2]); });
-    (HB.get(i) || []).forEach(function (e) { st.hb = e[1]; st.lb = e[2]; });
+    (MEM.get(i) || []).forEach(function (e) { putHex(st, e[1], e[2], e[3]); });
+    (HB.get(i) || []).forEach(function (e) { st.hb = e[1]; });
   }
 
   /* One pass over every step: checkpoints, running totals, each step's top frame. */
@@ -332,10 +351,13 @@
         if (!reached.has(b[0])) out.push(seg(b[0], b[0] + b[1], "leak", " data-unreachable='" + b[0] + "'"));
       });
       /* the free lists, in the order a search walks them */
-      var lists = st.lists;
-      if (!lists) {      // no recorded order: address order, as first fit keeps it
+      var lists = [];
+      if (st.lists) {
+        Object.keys(st.lists).map(Number).sort(function (a, b) { return a - b; })
+          .forEach(function (k) { lists.push([k, st.lists[k]]); });
+      } else {          // no recorded order: address order, as first fit keeps it
         var fr = L.blocks.filter(function (b) { return !b[2]; }).map(function (b) { return b[0]; });
-        lists = fr.length ? [[0, fr]] : [];
+        if (fr.length) lists.push([0, fr]);
       }
       lists.forEach(function (l) {
         l[1].forEach(function (a, k) {
