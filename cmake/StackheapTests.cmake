@@ -58,6 +58,16 @@ foreach(script IN LISTS SH_CLI_TESTS)
     LABELS cli TIMEOUT ${SH_TEST_TIMEOUT} ENVIRONMENT "${SH_CLI_ENV}" SKIP_RETURN_CODE 77)
 endforeach()
 
+# --- browser.<name>: report pages driven in headless Chromium -----------------
+file(GLOB SH_BROWSER_TESTS CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/tests/browser/test_*.sh")
+foreach(script IN LISTS SH_BROWSER_TESTS)
+  get_filename_component(name "${script}" NAME_WE)
+  string(REGEX REPLACE "^test_" "" name "${name}")
+  add_test(NAME browser.${name} COMMAND bash "${script}" WORKING_DIRECTORY "${PROJECT_SOURCE_DIR}")
+  set_tests_properties(browser.${name} PROPERTIES
+    LABELS browser TIMEOUT ${SH_TEST_TIMEOUT} ENVIRONMENT "${SH_CLI_ENV}")
+endforeach()
+
 # One test per example scenario: it must succeed and print the same bytes on
 # two runs. Examples added later get their test at the next build.
 foreach(example IN LISTS SH_EXAMPLES)

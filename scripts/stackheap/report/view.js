@@ -597,8 +597,11 @@
     function shown() { return +$("jump").value; }
     function blocksDrawn() { return document.querySelectorAll("#draw [data-block]").length; }
     function framesDrawn() { return document.querySelectorAll("#draw [data-frame]").length; }
+    var named = /step=(\d+)/.exec(location.hash);
+    check("opens at the step the URL names", shown() === (named ? Math.min(N, +named[1]) : 1), shown());
+    $("first").click();
     var seen = { steps: N, first_text: $("optext") ? $("optext").textContent : null };
-    check("starts at step 1", shown() === 1 || N === 0, shown());
+    check("first button", shown() === 1 || N === 0, shown());
     check("first step's text", $("optext") && $("optext").textContent === stepText(1), seen.first_text);
     if (N >= 3) {
       $("next").click(); check("next button", shown() === 2, shown());
@@ -656,7 +659,18 @@
     }
     check("plots drawn", document.querySelectorAll("#plotarea svg path").length > 0, null);
     var m = /step=(\d+)/.exec(location.hash);
-    if (m) go(+m[1]);
+    if (m) {              // what the page shows at the step the URL names
+      go(+m[1]);
+      seen.at = { step: shown(), text: $("optext").textContent, blocks: blocksDrawn(), frames: framesDrawn(),
+                  used: document.querySelectorAll("#draw [data-state=used]").length,
+                  free: document.querySelectorAll("#draw [data-state=free]").length,
+                  dangling: document.querySelectorAll("#draw [data-dangling]").length,
+                  unreachable: document.querySelectorAll("#draw [data-unreachable]").length,
+                  pointers: document.querySelectorAll("#draw path.ptr").length,
+                  links: document.querySelectorAll("#draw path.link").length,
+                  line: document.querySelector("#source .cur") ? document.querySelector("#source .cur").id : null,
+                  slots: Array.prototype.map.call(document.querySelectorAll("#draw [data-slot]"), function (e) { return e.getAttribute("data-slot"); }).join(",") };
+    }
     seen.errors = window.__errors.slice();
     check("no console errors", window.__errors.length === 0, window.__errors);
     seen.ok = ok;
