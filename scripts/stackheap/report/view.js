@@ -93,7 +93,7 @@
     for (i = 1; i <= N; i++) {
       apply(all, i);
       sh = shape(i); mn = sh[0];
-      t = tot[mn] || (tot[mn] = [0, 0, 0, 0, 0, 0]);
+      t = tot[0] || (tot[0] = [0, 0, 0, 0, 0, 0]);     // every machine's together
       t[0] += sh[3]; t[1] += sh[4]; t[2] += sh[5]; t[3] += sh[6]; t[4] += sh[8]; t[5] += sh[9];
       cat[0][i] = t[0]; cat[1][i] = t[1]; cat[2][i] = t[2]; cat[3][i] = t[3];
       cum.cycles[i] = t[0] + t[1] + t[2] + t[3]; cum.acc[i] = t[4]; cum.miss[i] = t[5];
@@ -144,6 +144,12 @@
       var dv = new DataView(new ArrayBuffer(8));
       for (j = 0; j < size; j++) dv.setUint8(j, bytes[j]);
       return String(size === 4 ? dv.getFloat32(0, true) : dv.getFloat64(0, true));
+    }
+    var w = word(curMachine);
+    if (size % w === 0 && size <= 4 * w) {     // a fat pointer, String, Vec: its words
+      var words = [];
+      for (j = 0; j < size; j += w) words.push(hex(memWord(st, addr + j, w) || 0));
+      return words.join(" | ");
     }
     var h = bytes.map(function (x) { return (x < 16 ? "0" : "") + x.toString(16); }).join(" ");
     return size > 16 ? h + " \u2026" : h;
@@ -229,9 +235,11 @@
     for (z = 0; z > zoom; z--) R *= 2;
     return { blocks: blocks, lo: lo, hi: hi, R: R, rows: Math.ceil(span / R) };
   }
+  var curMachine = 1;
   function drawState(mn, st, i) {
     var out = [], w = word(mn);
-    var SX = 10, SW = 430, HX = 560, HW = 640, top = 40;
+    curMachine = mn;
+    var SX = 6, SW = 350, HX = 470, HW = 540, top = 40;
     var slotPos = [], y = top;
     out.push("<text x='" + SX + "' y='24' font-size='18' font-weight='bold'>Stack (machine " + mn + ", grows down)</text>");
     if (!st.frames.length) out.push("<text x='" + SX + "' y='" + (y + 20) + "' class='muted' font-size='" + FONT + "'>no frames</text>");
@@ -256,8 +264,8 @@
         out.push("<rect class='" + cls + "' x='" + (SX + 6) + "' y='" + ry + "' width='" + (SW - 12) + "' height='" + (ROW - 2) + "'/>");
         if (r[0] === "slot") {
           var s = r[1], v = slotValue(st, s);
-          out.push("<text x='" + (SX + 12) + "' y='" + (ry + 19) + "' font-size='" + FONT + "' data-slot='" + esc(s[0]) + "'><tspan font-weight='bold'>" + esc(s[0]) + "</tspan>: " + esc(s[1]) + " <tspan class='muted' font-size='12'>" + s[3] + "B @" + hex(s[2]) + "</tspan></text>");
-          out.push("<text x='" + (SX + SW - 12) + "' y='" + (ry + 19) + "' font-size='" + FONT + "' text-anchor='end' class='mono'>" + esc(v.length > 18 ? v.slice(0, 17) + "\u2026" : v) + "</text>");
+          out.push("<text x='" + (SX + 12) + "' y='" + (ry + 19) + "' font-size='" + FONT + "' data-slot='" + esc(s[0]) + "'><title>" + esc(s[0] + ": " + s[1] + ", " + bytesOf(s[3]) + " at " + hex(s[2])) + "</title><tspan font-weight='bold'>" + esc(s[0]) + "</tspan>: " + esc(s[1].length > 14 ? s[1].slice(0, 13) + "\u2026" : s[1]) + "</text>");
+          out.push("<text x='" + (SX + SW - 12) + "' y='" + (ry + 19) + "' font-size='" + FONT + "' text-anchor='end' class='mono'>" + esc(v.length > 16 ? v.slice(0, 15) + "\u2026" : v) + "</text>");
           slotPos.push({ s: s, x: SX + SW - 6, y: ry + ROW / 2 });
         } else {
           out.push("<text x='" + (SX + 12) + "' y='" + (ry + 19) + "' font-size='13' class='muted'>" + esc(r[1]) + " (" + bytesOf(r[3]) + ")</text>");
@@ -347,7 +355,7 @@
       };
       used.forEach(function (b) { if (!seen.has(b[0])) { seen.add(b[0]); scan(b); } });
       while (queue.length) queue.pop();
-      used.forEach(function (b) {
+      if ($("unreach").checked) used.forEach(function (b) {
         if (!reached.has(b[0])) out.push(seg(b[0], b[0] + b[1], "leak", " data-unreachable='" + b[0] + "'"));
       });
       /* the free lists, in the order a search walks them */
@@ -506,7 +514,7 @@
       (errs ? errs.map(function (e) { return "<span class='err'>\u2718 failed: " + esc(e[1]) + "</span>"; }).join("") : "") +
       fs.map(function (f) { return "<span class='err'>\u26A0 " + esc(f.kind) + ": " + esc(f.message) + "</span>"; }).join("");
     var cyc = sh[3] + sh[4] + sh[5] + sh[6];
-    $("costs").innerHTML = "<table><tr><th></th><th>this step</th><th>so far</th></tr>" +
+    $("costs").innerHTML = "<table><tr><th></th><th>this step</th><th>so far" + (D.machines.length > 1 ? " (all machines)" : "") + "</th></tr>" +
       "<tr><th>cycles</th><td id='cyc'>" + cyc + "</td><td>" + cum.cycles[i] + "</td></tr>" +
       ["stack", "memory", "alloc", "meta"].map(function (n, k) { return "<tr><th>\u2003" + n + "</th><td>" + sh[3 + k] + "</td><td>" + cat[k][i] + "</td></tr>"; }).join("") +
       "<tr><th>blocks searched</th><td>" + sh[7] + "</td><td></td></tr>" +
@@ -560,6 +568,7 @@
     $("filter").oninput = function () { runFilter(); };
     $("filter").onkeydown = function (e) { if (e.key === "Enter" && matches && matches.length) nextMatch(1); };
     $("zin").onclick = function () { zoom++; go(cur); };
+    $("unreach").onchange = function () { go(cur); };
     $("zout").onclick = function () { zoom--; go(cur); };
     $("findinglist").onclick = function (e) {
       var s = e.target.getAttribute && e.target.getAttribute("data-step");
