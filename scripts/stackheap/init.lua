@@ -264,12 +264,6 @@ function M.checked()
   return table.move(checked, 1, #checked, 1, {})
 end
 
---- sh.number(m) -> n: machine m was the n-th the script made (the number
---- `stackheap run` names it by in findings and reports).
-function M.number(m)
-  return made[m]
-end
-
 --- sh.machines() -> the machines still alive, oldest first.
 function M.machines()
   local list = {}

@@ -39,7 +39,7 @@ function M.new(meta)
     shapes = {}, shape_index = {}, n = 0,
     col = { s = {}, a = {} },                 -- per step: shape index, arguments
     text = {}, hb = {}, bl = {}, fl = {}, fr = {}, mem = {}, err = {},
-    findings = {}, note = nil, frames = {}, frame_index = {},
+    findings = {}, run_note = nil, frames = {}, frame_index = {},
     last = {},                                -- machine -> its previous full state (whole-state input)
     ops = {},                                 -- machine -> {step indices}, {engine op counts}
   }, Writer)
@@ -278,7 +278,7 @@ end
 
 --- w:note{recorded = n, total = m}: the run went on after the steps kept.
 function Writer:note(n)
-  self.note = n
+  self.run_note = n
 end
 
 M.null = json.null
@@ -360,7 +360,7 @@ function Writer:json()
   local small = {
     v = 1, title = self.title, source = self.source or json.null, n = self.n,
     machines = json.array(self.machines), findings = json.array(self.findings),
-    note = self.note or json.null,
+    note = self.run_note or json.null,
   }
   -- sparse lists ({step, ...} rows in step order) carry the step as the
   -- difference from the row before: a few digits instead of six

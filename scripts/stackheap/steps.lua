@@ -28,7 +28,7 @@ function M.recorder(opts)
     w = opts.writer, limit = opts.limit or 100000, source = opts.script and "@" .. opts.script,
     machines = {},             -- machine -> its record {n, differ, tally, slots}
     order = {},                -- records in the order machines were made
-    saved = {}, recorded = 0, total = 0, active = false,
+    saved = {}, recorded = 0, total = 0, active = false, count = 0,
     heap_of = setmetatable({}, { __mode = "k" }),   -- machine -> its heap options
   }, Recorder)
   return self
@@ -50,10 +50,13 @@ local function tally(m)
   return table.pack(m:_tally())
 end
 
-function Recorder:machine(m, number)
+-- Machines are numbered as the script makes them (the checker's numbering
+-- in `stackheap run`); one made before recording began, when first used.
+function Recorder:machine(m)
   local r = self.machines[m]
   if r then return r end
-  r = { n = number or #self.order + 1, m = m, differ = m:_differ(), tally = tally(m),
+  self.count = self.count + 1
+  r = { n = self.count, m = m, differ = m:_differ(), tally = tally(m),
         slots = {}, depth = m:depth(), lists = true, fresh = true }
   self.machines[m] = r
   self.order[#self.order + 1] = r
@@ -93,7 +96,7 @@ end
 
 -- One step: what the operation was, what it cost, what it changed.
 function Recorder:record(m, op, args, ok, err, line, extra)
-  local r = self.machines[m] or self:machine(m, sh.number(m))
+  local r = self.machines[m] or self:machine(m)
   self.total = self.total + 1
   if self.recorded >= self.limit then return end
   self.recorded = self.recorded + 1
@@ -145,9 +148,14 @@ function Recorder:wrap(name, orig, getm, describe)
     local res = table.pack(pcall(orig, obj, ...))
     local ok = res[1]
     if not ok and type(res[2]) == "string" then
+      -- The method's own error names its caller's line: that is now this
+      -- wrapper (or pcall, which names none); give the script's line back.
       local info = debug.getinfo(2, "Sl")
       if info and info.currentline > 0 then
-        res[2] = res[2]:gsub(here, info.short_src .. ":" .. info.currentline .. ": ", 1)
+        local where = info.short_src .. ":" .. info.currentline .. ": "
+        local msg, n = res[2]:gsub(here, where, 1)
+        if n == 0 and not msg:match("^[^:\n]+:%d+: ") then msg = where .. msg end
+        res[2] = msg
       end
     end
     local okm, now = pcall(m.ops, m)        -- a closed machine has stopped counting
@@ -253,7 +261,7 @@ function Recorder:start()
       rec.heap_of[m] = { policy = tostring(heap.policy or "first_fit"),
                          order = heap.order and tostring(heap.order) }
     end
-    rec:machine(m, sh.number(m))
+    rec:machine(m)
     return m
   end)
   -- The checker's findings die with a closed machine: keep them first.
