@@ -75,17 +75,24 @@ typedef struct differ {
   size_t nlprev, nlcur, lcap;
 } differ;
 
+/* Room for one more in a pair of arrays (the last walk's and this one's),
+** which swap after each walk and so always have the same capacity. */
+static int room(differ *d, void **prev, void **cur, size_t n, size_t *cap, size_t size) {
+  void *np, *nc;
+  size_t c;
+  if (n < *cap) return 1;
+  c = *cap ? *cap * 2 : 64;
+  if ((np = realloc(*prev, c * size)) == NULL) { d->oom = 1; return 0; }
+  *prev = np;
+  if ((nc = realloc(*cur, c * size)) == NULL) { d->oom = 1; return 0; }
+  *cur = nc;
+  *cap = c;
+  return 1;
+}
+
 static int collect(void *ud, const sh_block *b) {
   differ *d = ud;
-  if (d->ncur == d->cap) {
-    size_t cap = d->cap ? d->cap * 2 : 64;
-    sh_block *np = realloc(d->prev, cap * sizeof *np), *nc;
-    if (np == NULL) { d->oom = 1; return 1; }
-    d->prev = np;
-    if ((nc = realloc(d->cur, cap * sizeof *nc)) == NULL) { d->oom = 1; return 1; }
-    d->cur = nc;
-    d->cap = cap;
-  }
+  if (!room(d, (void **)&d->prev, (void **)&d->cur, d->ncur, &d->cap, sizeof *b)) return 1;
   d->cur[d->ncur++] = *b;
   return 0;
 }
@@ -148,15 +155,8 @@ static int d_diff(lua_State *L) {
 
 static int collect_listed(void *ud, int list, const sh_block *b) {
   differ *d = ud;
-  if (d->nlcur == d->lcap) {
-    size_t cap = d->lcap ? d->lcap * 2 : 64;
-    listed *np = realloc(d->lprev, cap * sizeof *np), *nc;
-    if (np == NULL) { d->oom = 1; return 1; }
-    d->lprev = np;
-    if ((nc = realloc(d->lcur, cap * sizeof *nc)) == NULL) { d->oom = 1; return 1; }
-    d->lcur = nc;
-    d->lcap = cap;
-  }
+  if (!room(d, (void **)&d->lprev, (void **)&d->lcur, d->nlcur, &d->lcap, sizeof *d->lcur))
+    return 1;
   d->lcur[d->nlcur].list = list;
   d->lcur[d->nlcur].addr = b->addr;
   d->nlcur++;

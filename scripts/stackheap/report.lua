@@ -53,14 +53,20 @@ function Writer:machine(n, info)
   self.machines[#self.machines + 1] = i
 end
 
-local function kind_of(self, op)
-  local k = self.kind_index[op]
+-- The number of value in list (1, 2, ...), added under key when new: kinds,
+-- step shapes and frames are each stored once and named by number.
+local function intern(list, index, key, value)
+  local k = index[key]
   if not k then
-    self.kinds[#self.kinds + 1] = op
-    k = #self.kinds
-    self.kind_index[op] = k
+    list[#list + 1] = value
+    k = #list
+    index[key] = k
   end
   return k
+end
+
+local function kind_of(self, op)
+  return intern(self.kinds, self.kind_index, op, op)
 end
 
 local function int(v) return math.type(v) == "integer" and v or 0 end
@@ -72,14 +78,7 @@ local function shape_of(self, s)
   local t = { int(s.machine) ~= 0 and s.machine or 1, kind_of(self, s.op or "?"), int(s.line),
               int(c.stack), int(c.memory), int(c.alloc), int(c.meta), int(s.searched),
               int(l1.accesses), int(l1.misses) }
-  local key = table.concat(t, ",")
-  local i = self.shape_index[key]
-  if not i then
-    self.shapes[#self.shapes + 1] = t
-    i = #self.shapes
-    self.shape_index[key] = i
-  end
-  return i
+  return intern(self.shapes, self.shape_index, table.concat(t, ","), t)
 end
 
 local function flat_blocks(list)
@@ -156,14 +155,7 @@ end
 
 -- A frame is kept once however often it is pushed: steps name it by number.
 local function intern_frame(self, row)
-  local key = table.concat(encode(row, {}))
-  local k = self.frame_index[key]
-  if not k then
-    self.frames[#self.frames + 1] = row
-    k = #self.frames
-    self.frame_index[key] = k
-  end
-  return k
+  return intern(self.frames, self.frame_index, table.concat(encode(row, {})), row)
 end
 
 -- Whole free lists against the previous whole lists: {k, pre, suf, addr...}
