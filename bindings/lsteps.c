@@ -73,6 +73,8 @@ typedef struct differ {
   int oom;
   listed *lprev, *lcur;        /* the free lists, list by list, in list order */
   size_t nlprev, nlcur, lcap;
+  uint64_t *cprev, *ccur;      /* the lines the first cache level holds, sorted */
+  size_t ncprev, nccur, ccap;
 } differ;
 
 /* Room for one more in a pair of arrays (the last walk's and this one's),
@@ -218,19 +220,77 @@ static int d_lists(lua_State *L) {
   return 1;
 }
 
+static int collect_line(void *ud, uint64_t addr, int dirty) {
+  differ *d = ud;
+  (void)dirty;
+  if (!room(d, (void **)&d->cprev, (void **)&d->ccur, d->nccur, &d->ccap, sizeof addr)) return 1;
+  d->ccur[d->nccur++] = addr;
+  return 0;
+}
+
+static int by_value(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* d:lines() -> gone, new: the first cache level's lines (their addresses)
+** evicted and brought in since the last call; nil, nil when none changed or
+** the machine has no cache. */
+static int d_lines(lua_State *L) {
+  differ *d = luaL_checkudata(L, 1, SHL_DIFFER);
+  sh_cache *c;
+  size_t i = 0, j = 0;
+  lua_Integer ng = 0, nn = 0;
+  uint64_t *t;
+  lua_getiuservalue(L, 1, 1);
+  c = sh_machine_cache(shL_tomach(L, -1)->m);
+  d->nccur = 0;
+  d->oom = 0;
+  if (c == NULL || sh_cache_lines(c, 0, collect_line, d) != SH_OK) {
+    lua_pushnil(L);
+    lua_pushnil(L);
+    return 2;
+  }
+  if (d->oom) return luaL_error(L, "report: out of host memory");
+  qsort(d->ccur, d->nccur, sizeof *d->ccur, by_value);
+  lua_newtable(L);
+  lua_newtable(L);
+  while (i < d->ncprev || j < d->nccur) {
+    if (j >= d->nccur || (i < d->ncprev && d->cprev[i] < d->ccur[j])) {
+      lua_pushinteger(L, (lua_Integer)d->cprev[i++]);
+      lua_rawseti(L, -3, ++ng);
+    } else if (i >= d->ncprev || d->ccur[j] < d->cprev[i]) {
+      lua_pushinteger(L, (lua_Integer)d->ccur[j++]);
+      lua_rawseti(L, -2, ++nn);
+    } else {
+      i++, j++;
+    }
+  }
+  t = d->cprev; d->cprev = d->ccur; d->ccur = t;
+  d->ncprev = d->nccur;
+  if (ng + nn == 0) {
+    lua_pushnil(L);
+    lua_pushnil(L);
+  }
+  return 2;
+}
+
 static int d_gc(lua_State *L) {
   differ *d = luaL_checkudata(L, 1, SHL_DIFFER);
   free(d->prev);
   free(d->cur);
   free(d->lprev);
   free(d->lcur);
+  free(d->cprev);
+  free(d->ccur);
   memset(d, 0, sizeof *d);
   return 0;
 }
 
 /* m:_differ() -> an object whose :diff() reports the blocks changed since
 ** its last call (the first call reports every block as added), and whose
-** :lists() does the same for the free lists. */
+** :lists() and :lines() do the same for the free lists and the first cache
+** level's lines. */
 static int l_differ(lua_State *L) {
   differ *d;
   shL_tomach(L, 1);
@@ -241,6 +301,7 @@ static int l_differ(lua_State *L) {
     lua_newtable(L);
     lua_pushcfunction(L, d_diff); lua_setfield(L, -2, "diff");
     lua_pushcfunction(L, d_lists); lua_setfield(L, -2, "lists");
+    lua_pushcfunction(L, d_lines); lua_setfield(L, -2, "lines");
     lua_setfield(L, -2, "__index");
   }
   lua_setmetatable(L, -2);

@@ -333,6 +333,11 @@ int sh_cache_levels(const sh_cache *c);
 /* level == sh_cache_levels(c) is main memory: accesses are the reads and
 ** writes that reached it, all of them "hits". */
 int sh_cache_stats_get(const sh_cache *c, int level, sh_cache_stats *out);
+/* The lines level i holds now: fn gets each line's first address and
+** whether it is dirty, set by set (a set's ways newest first); a nonzero
+** return stops.  SH_ERR_ARG for a level that does not exist. */
+typedef int (*sh_line_fn)(void *ud, uint64_t addr, int dirty);
+int sh_cache_lines(const sh_cache *c, int level, sh_line_fn fn, void *ud);
 /* The machine's hierarchy, or NULL when its config disabled the cache. */
 sh_cache *sh_machine_cache(sh_machine *m);
 

@@ -17,6 +17,8 @@
 --           -- addr, size, payload, requested...}, frames_keep = n, frames_push = {...},
 --           -- free_lists_changed = {{k - 1, keep first, keep last, addr...}...},
 --           memory = {{addr =, bytes = "hex"}...},
+--           l1_lines = {addr...} -- or l1_removed = {addr...}, l1_added = {addr...}:
+--           -- the lines the first cache level holds (their first addresses)
 --           cost = {stack =, memory =, alloc =, meta =}, searched =, l1 = {accesses =, misses =},
 --           heap_bytes =, live_bytes =, error = "...", text = "what to show" }
 --   w:finding{ step = i | machine = n, op = engine op, kind =, addr =, message = }
@@ -38,7 +40,7 @@ function M.new(meta)
     machines = {}, kinds = {}, kind_index = {},
     shapes = {}, shape_index = {}, n = 0,
     col = { s = {}, a = {} },                 -- per step: shape index, arguments
-    text = {}, hb = {}, bl = {}, fl = {}, fr = {}, mem = {}, err = {},
+    text = {}, hb = {}, bl = {}, fl = {}, fr = {}, mem = {}, err = {}, l1 = {},
     findings = {}, run_note = nil, frames = {}, frame_index = {},
     last = {},                                -- machine -> its previous full state (whole-state input)
     ops = {},                                 -- machine -> {step indices}, {engine op counts}
@@ -238,6 +240,17 @@ function Writer:step(s)
   for _, w in ipairs(s.memory or {}) do
     self.mem[#self.mem + 1] = mem_entry(i, w.addr, w.bytes)
   end
+  local gone, new = s.l1_removed, s.l1_added
+  if s.l1_lines then
+    local now, prev = {}, last.l1 or {}
+    gone, new = {}, {}
+    for _, a in ipairs(s.l1_lines) do now[a] = true; if not prev[a] then new[#new + 1] = a end end
+    for a in pairs(prev) do if not now[a] then gone[#gone + 1] = a end end
+    table.sort(gone)
+    table.sort(new)
+    last.l1 = now
+  end
+  if gone and (#gone > 0 or #new > 0) then self.l1[#self.l1 + 1] = { i, gone, new } end
   if s.ops then
     local o = self.ops[mn]
     if not o then o = { steps = {}, ops = {} }; self.ops[mn] = o end
@@ -346,7 +359,7 @@ end
 function Writer:json()
   local big = {
     s = self.col.s, a = self.col.a, text = self.text, hb = self.hb, bl = self.bl,
-    fl = self.fl, fr = self.fr, frames = self.frames, mem = self.mem, err = self.err,
+    fl = self.fl, fr = self.fr, frames = self.frames, mem = self.mem, err = self.err, l1 = self.l1,
     shapes = self.shapes, kinds = self.kinds,
   }
   local small = {
@@ -356,7 +369,7 @@ function Writer:json()
   }
   -- sparse lists ({step, ...} rows in step order) carry the step as the
   -- difference from the row before: a few digits instead of six
-  for _, k in ipairs{ "text", "hb", "bl", "fl", "fr", "mem", "err" } do
+  for _, k in ipairs{ "text", "hb", "bl", "fl", "fr", "mem", "err", "l1" } do
     local list, prev, d = big[k], 0, {}
     for j, e in ipairs(list) do
       local row = table.move(e, 1, #e, 1, {})

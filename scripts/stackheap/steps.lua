@@ -57,13 +57,14 @@ function Recorder:machine(m)
   if r then return r end
   self.count = self.count + 1
   r = { n = self.count, m = m, differ = m:_differ(), tally = tally(m),
-        slots = {}, depth = m:depth(), lists = true, fresh = true }
+        slots = {}, depth = m:depth(), lists = true, fresh = true, fresh_lines = true }
   self.machines[m] = r
   self.order[#self.order + 1] = r
   local s = m:stats()
   local heap = self.heap_of[m] or {}
+  local cached = next(s.cache) ~= nil
   self.w:machine(r.n, { word = m:word(), policy = heap.policy or "first_fit", order = heap.order,
-                        cache = next(s.cache) ~= nil })
+                        cache = cached, line = cached and (heap.line or 64) or nil })
   return r
 end
 
@@ -118,6 +119,11 @@ function Recorder:record(m, op, args, ok, err, line, extra)
         if changes then s.free_lists_changed = changes elseif why then r.lists = false end
       end
     end
+  end
+  -- Only a miss changes which lines the first level holds.
+  if t1[11] ~= t0[11] or r.fresh_lines then
+    r.fresh_lines = nil
+    s.l1_removed, s.l1_added = r.differ:lines()
   end
   local depth = m:depth()
   if op == "call" and ok then
@@ -257,10 +263,11 @@ function Recorder:start()
     local ok, m = pcall(make, opts)
     if not ok then error(m, 2) end
     local heap = type(opts) == "table" and opts.heap
-    if type(heap) == "table" then
-      rec.heap_of[m] = { policy = tostring(heap.policy or "first_fit"),
-                         order = heap.order and tostring(heap.order) }
-    end
+    local cache = type(opts) == "table" and opts.cache
+    local first = type(cache) == "table" and type(cache.levels) == "table" and cache.levels[1]
+    rec.heap_of[m] = { policy = type(heap) == "table" and tostring(heap.policy or "first_fit") or nil,
+                       order = type(heap) == "table" and heap.order and tostring(heap.order) or nil,
+                       line = type(first) == "table" and math.tointeger(first.line) or nil }
     rec:machine(m)
     return m
   end)

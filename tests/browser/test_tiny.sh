@@ -17,7 +17,7 @@ selftest "$TMP/tiny.html" "step=15" \
   steps=20 kinds.alloc=3 kinds.free=3 kinds.call=1 kinds.ret=1 kinds.store=2 kinds.load=1 \
   kinds.set=3 kinds.get=6 findings.1.kind=double_free findings.1.step=17 \
   at.text="free(0x1030)" at.line=L12 at.frames=1 at.dangling=1 at.used=1 at.free=1 \
-  at.slots="n,p,q" at.pointers=1 \
+  at.slots="n,p,q" at.pointers=1 at.l1_stack=3 \
   last.frames=0 last.used=1 last.unreachable=1 last.text="return from main"
 # step 12 stores r's address into q's block: a heap-to-heap pointer besides the two slots'
 selftest "$TMP/tiny.html" "step=12" at.text="store(0x1030, 4176)" at.pointers=3 at.used=3 \

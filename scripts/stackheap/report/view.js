@@ -21,7 +21,7 @@
     return m;
   }
   var BL = byStep(D.bl), FL = byStep(D.fl), FR = byStep(D.fr), MEM = byStep(D.mem),
-      HB = byStep(D.hb), ERR = byStep(D.err), TEXT = byStep(D.text);
+      HB = byStep(D.hb), ERR = byStep(D.err), TEXT = byStep(D.text), L1 = byStep(D.l1 || []);
   var shape = function (i) { return D.shapes[D.s[i - 1] - 1]; };
   var machineOf = function (i) { return shape(i)[0]; };
   var kindOf = function (i) { return D.kinds[shape(i)[1] - 1]; };
@@ -39,10 +39,10 @@
   function bytesOf(n) { return n === 1 ? "1 byte" : n + " bytes"; }
 
   /* ---- machine state ---- */
-  function empty() { return { blocks: new Map(), frames: [], mem: new Map(), hb: 0, lb: 0, lists: null }; }
+  function empty() { return { blocks: new Map(), frames: [], mem: new Map(), hb: 0, lb: 0, lists: null, l1: new Set() }; }
   function clone(st) {
     return { blocks: new Map(st.blocks), frames: st.frames.slice(), mem: new Map(st.mem),
-             hb: st.hb, lb: st.lb, lists: st.lists };
+             hb: st.hb, lb: st.lb, lists: st.lists, l1: new Set(st.l1) };
   }
   function cloneAll(all) { var o = {}; for (var k in all) o[k] = clone(all[k]); return o; }
   function putHex(st, addr, h, len) {
@@ -79,6 +79,10 @@
     });
     (MEM.get(i) || []).forEach(function (e) { putHex(st, e[1], e[2], e[3]); });
     (HB.get(i) || []).forEach(function (e) { st.hb = e[1]; });
+    (L1.get(i) || []).forEach(function (e) {
+      e[1].forEach(function (a) { st.l1.delete(a); });
+      e[2].forEach(function (a) { st.l1.add(a); });
+    });
   }
 
   /* One pass over every step: checkpoints, running totals, each step's top frame. */
@@ -221,7 +225,8 @@
     return "<svg width='0' height='0' style='position:absolute'>" + defs() + "</svg>" +
       sw("used", "used (payload)") + sw("hdr", "header / alignment") + sw("pad", "padding, footer") +
       sw("free", "free (hatched)") + sw("leak", "unreachable: no pointer in memory") +
-      "<span>\u2192 pointer</span><span>\u2718 dangling</span><span>\u2504\u25B8 free-list order</span>";
+      "<span>\u2192 pointer</span><span>\u2718 dangling</span><span>\u2504\u25B8 free-list order</span>" +
+      "<span><svg width='34' height='10'><rect x='1' y='2' width='32' height='5' class='l1line'/></svg> line in the L1 cache</span>";
   }
 
   /* The heap as rows of bytes, drawn to scale. */
@@ -238,6 +243,7 @@
   var curMachine = 1;
   function drawState(mn, st, i) {
     var out = [], w = word(mn);
+    var lineSize = minfo[mn] && minfo[mn].line;
     curMachine = mn;
     var SX = 6, SW = 350, HX = 470, HW = 540, top = 40;
     var slotPos = [], y = top;
@@ -267,6 +273,8 @@
           out.push("<text x='" + (SX + 12) + "' y='" + (ry + 19) + "' font-size='" + FONT + "' data-slot='" + esc(s[0]) + "'><title>" + esc(s[0] + ": " + s[1] + ", " + bytesOf(s[3]) + " at " + hex(s[2])) + "</title><tspan font-weight='bold'>" + esc(s[0]) + "</tspan>: " + esc(s[1].length > 14 ? s[1].slice(0, 13) + "\u2026" : s[1]) + "</text>");
           out.push("<text x='" + (SX + SW - 12) + "' y='" + (ry + 19) + "' font-size='" + FONT + "' text-anchor='end' class='mono'>" + esc(v.length > 16 ? v.slice(0, 15) + "\u2026" : v) + "</text>");
           slotPos.push({ s: s, x: SX + SW - 6, y: ry + ROW / 2 });
+          if (lineSize && st.l1.has(s[2] - s[2] % lineSize))
+            out.push("<rect class='l1line' x='" + (SX + 1) + "' y='" + (ry + 3) + "' width='5' height='" + (ROW - 8) + "' data-l1='stack'><title>in L1</title></rect>");
         } else {
           out.push("<text x='" + (SX + 12) + "' y='" + (ry + 19) + "' font-size='13' class='muted'>" + esc(r[1]) + " (" + bytesOf(r[3]) + ")</text>");
         }
@@ -316,6 +324,15 @@
           out.push("<text x='" + (p.x + 4) + "' y='" + (p.y + 24) + "' font-size='13' class='" + (payload ? "onused" : "") + "'>" + esc(wpx > 110 ? label + " " + hex(payload || addr) : label) + "</text>");
         }
         out.push("</g>");
+      });
+      if (lineSize) st.l1.forEach(function (a) {     // lines the first level holds: a strip under the row
+        if (a + lineSize <= L.lo || a >= L.hi) return;
+        var b = Math.max(a, L.lo), e = Math.min(a + lineSize, L.hi);
+        while (b < e) {
+          var p = posOf(b), rowEnd = L.lo + (Math.floor((b - L.lo) / L.R) + 1) * L.R, f = Math.min(e, rowEnd);
+          out.push("<rect class='l1line' x='" + p.x.toFixed(1) + "' y='" + (p.y + rowH - 7) + "' width='" + Math.max(1, (f - b) * scale - 1).toFixed(1) + "' height='5' data-l1='heap'/>");
+          b = f;
+        }
       });
       heapH = hy + L.rows * rowH + 20;
     }
@@ -624,6 +641,10 @@
     var st = curState[machineOf(N)] || empty();
     check("every block drawn", blocksDrawn() === st.blocks.size, [blocksDrawn(), st.blocks.size]);
     check("every frame drawn", framesDrawn() === st.frames.length, [framesDrawn(), st.frames.length]);
+    var ls = minfo[machineOf(N)] && minfo[machineOf(N)].line, inL1 = 0;
+    if (ls) st.frames.forEach(function (f) { f[4].forEach(function (sl) { if (st.l1.has(sl[2] - sl[2] % ls)) inL1++; }); });
+    check("slots in L1 marked", document.querySelectorAll("#draw [data-l1=stack]").length === inL1,
+          [document.querySelectorAll("#draw [data-l1=stack]").length, inL1]);
     seen.last = { text: $("optext").textContent, blocks: blocksDrawn(), frames: framesDrawn(),
                   used: document.querySelectorAll("#draw [data-state=used]").length,
                   free: document.querySelectorAll("#draw [data-state=free]").length,
@@ -676,6 +697,7 @@
                   dangling: document.querySelectorAll("#draw [data-dangling]").length,
                   unreachable: document.querySelectorAll("#draw [data-unreachable]").length,
                   pointers: document.querySelectorAll("#draw path.ptr").length,
+                  l1_stack: document.querySelectorAll("#draw [data-l1=stack]").length,
                   links: document.querySelectorAll("#draw path.link").length,
                   line: document.querySelector("#source .cur") ? document.querySelector("#source .cur").id : null,
                   slots: Array.prototype.map.call(document.querySelectorAll("#draw [data-slot]"), function (e) { return e.getAttribute("data-slot"); }).join(",") };
