@@ -273,7 +273,11 @@ function Writer:finding(f)
         local mid = (lo + hi) // 2
         if o.ops[mid] > f.op then hi = mid else lo = mid + 1 end
       end
-      if lo <= #o.ops and o.ops[lo] > f.op then step = o.steps[lo] end
+      if lo <= #o.ops and o.ops[lo] > f.op then step = o.steps[lo]
+      else                    -- found at the end (a leak): the last step, unless steps were cut
+        local cut = self.run_note and self.run_note.total > self.run_note.recorded
+        if #o.ops > 0 and not cut then step = o.steps[#o.ops] end
+      end
     end
   end
   self.findings[#self.findings + 1] = { step = step or json.null, kind = f.kind or "?",

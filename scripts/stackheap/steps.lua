@@ -208,8 +208,16 @@ local function frame_name(f)
   return ok and name or "?"
 end
 
+-- A value as a step's argument: numbers and booleans as they are, anything
+-- else (a table for an aggregate) left out.
+local function plain(v)
+  local t = type(v)
+  if t == "number" or t == "boolean" then return v end
+  return nil
+end
+
 local slot_describe = function(get)
-  return function(m, f, res, key)
+  return function(m, f, res, key, value)
     local r, extra = nil, nil
     local addr
     if type(key) == "string" and res[1] then
@@ -222,7 +230,7 @@ local slot_describe = function(get)
       extra = written(m, addr, r and r.slots[addr] or m:word())
     end
     return { frame_name(f), type(key) == "string" and key or "?",
-             get and res[1] and num(res[2]) or nil }, extra
+             plain(get and (res[1] and res[2] or nil) or value) }, extra
   end
 end
 
@@ -294,6 +302,7 @@ function Recorder:stop()
   end
   self.saved = {}
   M.current = nil
+  self.w:note{ recorded = self.recorded, total = self.total }
   for _, r in ipairs(self.order) do
     local errs = r.errors
     if not errs then
@@ -304,7 +313,6 @@ function Recorder:stop()
       self.w:finding{ machine = r.n, op = e.op, kind = e.kind, addr = e.addr, message = e.message }
     end
   end
-  self.w:note{ recorded = self.recorded, total = self.total }
 end
 
 return M

@@ -241,3 +241,20 @@ describe("m:map()", function()
       "map: width must be an integer of at least 8, got 2")
   end)
 end)
+
+describe("findings at the end of a run", function()
+  it("go to the machine's last step, unless steps were cut", function()
+    local w = report.new{}
+    w:step{ machine = 1, op = "alloc", args = { 8 }, ops = 1 }
+    w:step{ machine = 1, op = "store", args = { 4112, 1 }, ops = 2 }
+    w:note{ recorded = 2, total = 2 }
+    w:finding{ machine = 1, op = 2, kind = "leak", message = "8 bytes" }   -- after every op
+    w:finding{ machine = 1, op = 0, kind = "double_free", message = "x" }
+    assert.same({ 2, 1 }, { w.findings[1].step, w.findings[2].step })
+    local cut = report.new{}
+    cut:step{ machine = 1, op = "alloc", ops = 1 }
+    cut:note{ recorded = 1, total = 5 }
+    cut:finding{ machine = 1, op = 3, kind = "leak", message = "y" }
+    assert.equals(report.null, cut.findings[1].step)
+  end)
+end)

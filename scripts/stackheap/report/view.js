@@ -174,7 +174,7 @@
       case "chase": return "chase(" + hex(a[0]) + ", next at +" + a[1] + ")";
       case "call": return "call " + a[0];
       case "ret": return "return" + (a[0] ? " from " + a[0] : "");
-      case "set": return a[0] + "." + a[1] + " = \u2026";
+      case "set": return a[0] + "." + a[1] + " = " + (a[2] !== null && a[2] !== undefined ? a[2] : "\u2026");
       case "get": return a[0] + "." + a[1] + (a[2] !== null && a[2] !== undefined ? " \u2192 " + a[2] : "");
       default: return k + (a.length ? "(" + a.join(", ") + ")" : "");
     }
