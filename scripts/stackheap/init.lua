@@ -218,7 +218,7 @@ function M.layout(text, opts)
   if not ty then error("layout: " .. err, 2) end
   local fields = {}
   for i, f in ipairs(ty.fields or {}) do
-    fields[i] = { name = f.name, offset = f.offset, size = f.type.size, align = f.type.align,
+    fields[i] = { name = f.name, offset = f.offset, size = f.type.size, align = f.align or f.type.align,
                   type = f.type.text }
   end
   return { size = ty.size, align = ty.align, sized = ty.sized, kind = ty.kind, text = ty.text,

@@ -1,0 +1,234 @@
+-- layout_compilers_spec.lua -- sh.layout against the compilers on this machine: a Rust
+-- program printing size_of/align_of/offset_of!, a C file's sizeof/_Alignof/offsetof.
+local sh = require "stackheap"
+local layout = require "stackheap.layout"
+local decl = require "stackheap.decl"
+
+-- Each case: declarations (may be empty), the type to measure, field paths.
+local RUST = {
+  {"", "u8"}, {"", "i128"}, {"", "u128"}, {"", "f64"}, {"", "char"}, {"", "bool"}, {"", "()"},
+  {"", "&u8"}, {"", "&str"}, {"", "&[u64]"}, {"", "&dyn std::fmt::Debug"}, {"", "*const u8"}, {"", "Box<[u8]>"},
+  {"", "Box<str>"}, {"", "String"}, {"", "Vec<u16>"}, {"", "std::rc::Rc<u8>"}, {"", "std::sync::Arc<str>"},
+  {"", "Option<&u8>"}, {"", "Option<Box<u64>>"}, {"", "Option<std::num::NonZeroU32>"}, {"", "Option<bool>"},
+  {"", "Option<char>"}, {"", "Option<u8>"}, {"", "Option<u64>"}, {"", "Option<String>"},
+  {"", "Option<Option<String>>"}, {"", "Option<Option<bool>>"}, {"", "Option<(u8, bool)>"},
+  {"", "Option<Vec<u8>>"}, {"", "Result<u32, String>"}, {"", "Result<u8, u8>"}, {"", "Result<(), Box<u8>>"},
+  {"", "Option<fn(u8) -> u8>"}, {"", "Option<f64>"}, {"", "Option<u128>"}, {"", "Option<[u8; 0]>"},
+  {"", "[u32; 5]"}, {"", "[u8; 0]"}, {"", "(u8, u32, u16)", {"0", "1", "2"}}, {"", "(u8, u64)", {"0", "1"}},
+  {"", "(bool, u32, u8)", {"0", "1", "2"}}, {"", "(u8, [u8; 16])", {"0", "1"}}, {"", "(u16, [u8; 6], u32)", {"0", "1", "2"}},
+  {"", "Option<(u64, bool, u16)>"}, {"", "std::marker::PhantomData<u64>"}, {"", "(u8, (), u32)", {"0", "1", "2"}},
+  {"struct P { a: u8, b: u32, c: u16 }", "P", {"a", "b", "c"}},
+  {"#[repr(C)] struct P { a: u8, b: u32, c: u16 }", "P", {"a", "b", "c"}},
+  {"#[repr(packed)] struct P { a: u8, b: u32, c: u16 }", "P", {"a", "b", "c"}},
+  {"#[repr(C, packed(2))] struct P { a: u8, b: u32, c: u16 }", "P", {"a", "b", "c"}},
+  {"#[repr(align(16))] struct P { a: u8, b: u16 }", "P", {"a", "b"}},
+  {"#[repr(C, align(8))] struct P { a: u8, b: u16 }", "P", {"a", "b"}},
+  {"struct U;", "U"}, {"struct T(u8, u64, u8);", "T", {"0", "1", "2"}},
+  {"struct S { a: bool, b: u64, c: u8 }", "S", {"a", "b", "c"}},
+  {"struct S { a: u8, b: bool, c: u64, d: char }", "S", {"a", "b", "c", "d"}},
+  {"struct S { a: u16, b: [u8; 3], c: u32, d: bool }", "S", {"a", "b", "c", "d"}},
+  {"struct S { a: u8, b: u64, c: Option<u8> }", "S", {"a", "b", "c"}},
+  {"struct S { a: String, b: u8 }", "S", {"a", "b"}}, {"struct S { a: u8, b: String }", "Option<S>"},
+  {"struct S { x: u8, y: &'static u32, z: u16 }", "S", {"x", "y", "z"}},
+  {"struct In { a: u8, b: u32 } struct Out { c: u8, i: In, d: u16 }", "Out", {"c", "i", "d", "i.a", "i.b"}},
+  {"struct S { a: (u8, bool, u8), b: u32, c: (u8, u8) }", "S", {"a", "b", "c"}},
+  {"struct S { a: u8, b: char, c: bool }", "S", {"a", "b", "c"}},
+  {"struct S { a: u32, b: bool, c: [u8; 5] }", "S", {"a", "b", "c"}},
+  {"struct S { a: u64, b: u8, c: bool, d: u16 }", "S", {"a", "b", "c", "d"}},
+  {"struct S { a: u64, b: u8, c: bool, d: u16 }", "Option<S>"},
+  {"struct List { v: i32, next: Option<Box<List>> }", "List", {"v", "next"}},
+  {"enum E { A, B, C }", "E"}, {"enum E { A = 300, B }", "E"}, {"enum E { A = -1, B = 200 }", "E"},
+  {"#[repr(u32)] enum E { A, B }", "E"}, {"#[repr(C)] enum E { A, B }", "E"}, {"enum E { A }", "E"},
+  {"enum E {}", "E"}, {"enum E { A(u32), B(u8), C }", "E"}, {"enum E { A(u64), B(u8) }", "E"},
+  {"enum E { A(String), B }", "E"}, {"enum E { A(String), B(u8) }", "E"}, {"enum E { A(String), B(u64) }", "E"},
+  {"enum E { A(String), B(u32), C(u16) }", "E"}, {"enum E { A(u8, u32), B(u16) }", "E"},
+  {"enum E { A { x: u8, y: u64 }, B }", "E"}, {"enum E { A(bool), B(u8) }", "E"}, {"enum E { A(bool, u8), B(u8) }", "E"},
+  {"enum E { A(bool), B }", "Option<E>"}, {"enum E { A, B, C }", "Option<Option<E>>"},
+  {"#[repr(u8)] enum E { A(u32), B(u16) }", "E"}, {"#[repr(C)] enum E { A(u8), B(u64) }", "E"},
+  {"#[repr(C, u8)] enum E { A(u8), B(u16) }", "E"}, {"#[repr(i64)] enum E { A(u8), B }", "E"},
+  {"enum E { A(u128), B }", "E"}, {"enum E { A(Box<u8>), B(u32) }", "E"}, {"enum E { A(&'static u8), B, C }", "E"},
+  {"enum E { A([u8; 3], bool), B(u16) }", "E"}, {"enum E { A(u8, bool, u8), B(u8, u8) }", "E"},
+  {"enum E { A((u8, u8, u8, bool), (u8, bool, u8)), B(u8) }", "E"},
+  {"#[repr(align(8))] enum E { A(u8), B }", "E"},
+  {"union U { a: u8, b: u32, c: [u8; 7] }", "U", {"a", "b", "c"}}, {"#[repr(C)] union U { a: u16, b: f64 }", "U"},
+  {"#[repr(packed)] union U { a: u16, b: f64 }", "U"},
+  {"type Pair = (u8, u16); struct S { p: Pair, q: u32 }", "S", {"p", "q"}},
+}
+
+local C_CASES = {
+  {"", "char"}, {"", "short"}, {"", "long"}, {"", "long long"}, {"", "double"}, {"", "long double"},
+  {"", "_Bool"}, {"", "float _Complex"}, {"", "double _Complex"}, {"", "void *"}, {"", "int (*)[4]"},
+  {"", "char *[3]"}, {"", "unsigned long long[2]"}, {"", "int (*)(int)"},
+  {"struct S { char c; int i; short s; };", "struct S", {"c", "i", "s"}},
+  {"struct S { char c; double d; char e; };", "struct S", {"c", "d", "e"}},
+  {"struct S { char c; long long d; };", "struct S", {"c", "d"}},
+  {"struct S { char c; long double d; };", "struct S", {"c", "d"}},
+  {"struct S { char a; _Alignas(16) int x; char b; };", "struct S", {"a", "x", "b"}},
+  {"struct S { char a; _Alignas(double) char x; };", "struct S", {"a", "x"}},
+  {"union U { char c; int i; double d; char s[13]; };", "union U", {"c", "i", "d", "s"}},
+  {"struct In { char a; int b; }; struct Out { char c; struct In in; short d; };", "struct Out", {"c", "in", "d", "in.b"}},
+  {"enum E { A, B, C };", "enum E"}, {"enum E { A = -1, B = 3000000000 };", "enum E"},
+  {"enum E { A = 4000000000 };", "enum E"},
+  {"struct N { int v; struct N *next; };", "struct N", {"v", "next"}},
+  {"typedef struct { char a; double b; } T;", "T", {"a", "b"}},
+  {"struct F { int n; char data[]; };", "struct F", {"n", "data"}},
+  {"struct F { char n; double data[]; };", "struct F", {"n", "data"}},
+  {"struct S { struct { char a; int b; }; union { short c; double d; }; char e; };", "struct S",
+    {"a", "b", "c", "d", "e"}},
+  {"struct S { int a[3]; char b; };", "struct S", {"a", "b"}},
+  {"struct S { char a; struct { char b; long c; } in; };", "struct S", {"a", "in", "in.c"}},
+  {"struct S { unsigned char a; unsigned short b; unsigned c; };", "struct S", {"a", "b", "c"}},
+  {"struct S { char a; int (*f)(int); };", "struct S", {"a", "f"}},
+}
+
+local function exists(cmd)
+  local ok = os.execute(cmd .. " >/dev/null 2>&1")
+  return ok == true or ok == 0
+end
+
+local function tmpdir()
+  local d = os.tmpname()
+  os.remove(d)
+  assert(os.execute("mkdir -p " .. d))
+  return d
+end
+
+local function write(path, text)
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+end
+
+local function read(cmd)
+  local p = assert(io.popen(cmd, "r"))
+  local out = p:read("a")
+  p:close()
+  return out
+end
+
+-- What stackheap says for one case: {size, align, offsets...}.
+local function ours(case, opts)
+  local text = case[1] .. "\n" .. case[2]
+  local t, err = decl.type(text, opts)
+  assert(t, text .. ": " .. tostring(err))
+  local got = {t.size, t.align}
+  for i, path in ipairs(case[3] or {}) do
+    got[2 + i] = assert(layout.field(t, path))
+  end
+  return got
+end
+
+local function compare(cases, answers, opts)
+  assert.equal(#cases, #answers, "one answer per case")
+  for i, case in ipairs(cases) do
+    assert.same(answers[i], ours(case, opts), ("%s %s (word %d)"):format(case[1], case[2], opts.word or 8))
+  end
+end
+
+describe("Rust layouts match rustc", function()
+  local rustc = exists("rustc --version")
+  if not rustc then
+    it("needs rustc", function()
+      io.stderr:write("SKIPPED: rustc not found; Rust layouts are not compared with the compiler\n")
+      pending("rustc not found on this machine: Rust layouts not checked against the compiler")
+    end)
+    return
+  end
+
+  it("for " .. #RUST .. " types on x86_64", function()
+    local dir = tmpdir()
+    local src = {"#![allow(dead_code, unused_imports)]", "use std::mem::{size_of, align_of, offset_of};"}
+    for i, case in ipairs(RUST) do
+      local offs = {}
+      for _, path in ipairs(case[3] or {}) do
+        offs[#offs + 1] = (", offset_of!(Measured, %s)"):format(path)
+      end
+      -- a type alias needs its references' lifetimes spelled out
+      local function static(text) return (text:gsub("&(%s*[^'%s])", "&'static %1")) end
+      src[#src + 1] = ("mod m%d { use super::*; use std::num::NonZeroU32; %s\n type Measured = %s;\n"
+        .. "pub fn run() { println!(\"%s\", size_of::<Measured>(), align_of::<Measured>()%s); } }")
+        :format(i, static(case[1]), static(case[2]), ("{} "):rep(2 + #offs), table.concat(offs))
+    end
+    src[#src + 1] = "fn main() {"
+    for i = 1, #RUST do src[#src + 1] = ("  m%d::run();"):format(i) end
+    src[#src + 1] = "}"
+    write(dir .. "/layouts.rs", table.concat(src, "\n"))
+    local out = read(("rustc --edition 2021 -o %s/layouts %s/layouts.rs 2>&1 && %s/layouts"):format(dir, dir, dir))
+    os.execute("rm -rf " .. dir)
+    local answers = {}
+    for line in out:gmatch("[^\n]+") do
+      local nums = {}
+      for n in line:gmatch("%S+") do nums[#nums + 1] = math.tointeger(tonumber(n)) end
+      answers[#answers + 1] = nums
+    end
+    assert(#answers == #RUST, "rustc failed:\n" .. out)
+    compare(RUST, answers, {})
+  end)
+
+  it("on i686 only when its standard library is installed", function()
+    if not exists("rustc --print target-libdir --target i686-unknown-linux-gnu | xargs test -d") then
+      io.stderr:write("SKIPPED: rustc has no i686 target; word = 4 Rust layouts are checked by the unit specs only\n")
+      pending("rustc's i686-unknown-linux-gnu target is not installed")
+    end
+  end)
+end)
+
+-- Answers from gcc without running anything: the numbers are an array of
+-- constants in the assembly, so a -m32 build needs no 32-bit libc.
+local function gcc_answers(cases, flags)
+  local dir = tmpdir()
+  local src, counts = {}, {}
+  for i, case in ipairs(cases) do
+    local vals = {"sizeof(T)", "_Alignof(T)"}
+    for _, path in ipairs(case[3] or {}) do vals[#vals + 1] = ("__builtin_offsetof(T, %s)"):format(path) end
+    counts[i] = #vals
+    -- each case in its own block, so its tags and typedefs are its own
+    src[#src + 1] = ("void case%d(void) { %s typedef __typeof__(%s) T;\n"
+      .. "  static unsigned int answer%d[] __attribute__((used)) = {%s}; }")
+      :format(i, case[1], case[2], i, table.concat(vals, ", "))
+  end
+  write(dir .. "/layouts.c", table.concat(src, "\n") .. "\n")
+  local asm = read(("cc -std=gnu11 %s -S -o - %s/layouts.c 2>&1"):format(flags, dir))
+  os.execute("rm -rf " .. dir)
+  local answers = {}
+  for i = 1, #cases do
+    local at = select(2, asm:find("\nanswer" .. i .. "%.%d+:\n"))
+    assert(at, "cc failed:\n" .. asm)
+    local nums = {}
+    for line in asm:sub(at + 1):gmatch("[^\n]+") do
+      local n = line:match("^%s*%.long%s+(%d+)")
+      if not n then break end
+      nums[#nums + 1] = math.tointeger(tonumber(n))
+    end
+    assert.equal(counts[i], #nums, "answer " .. i)
+    answers[i] = nums
+  end
+  return answers
+end
+
+describe("C layouts match gcc", function()
+  if not exists("cc --version") then
+    it("needs a C compiler", function() pending("cc not found") end)
+    return
+  end
+
+  it("for " .. #C_CASES .. " types on x86-64", function()
+    compare(C_CASES, gcc_answers(C_CASES, "-m64"), {lang = "c"})
+  end)
+
+  it("for the same types on i386 (word = 4)", function()
+    if not exists("echo 'int x;' | cc -m32 -S -o /dev/null -x c -") then
+      io.stderr:write("SKIPPED: cc -m32 does not work here; i386 C layouts not compared\n")
+      pending("cc -m32 does not work here")
+      return
+    end
+    compare(C_CASES, gcc_answers(C_CASES, "-m32"), {lang = "c", word = 4})
+  end)
+end)
+
+describe("sh.layout", function()
+  it("reports a field's given alignment", function()
+    local l = sh.layout("struct S { char a; _Alignas(16) int x; };", {lang = "c"})
+    assert.same({16, 32}, {l.fields[2].align, l.size})
+  end)
+end)
