@@ -316,7 +316,12 @@ local c_grammar = P{ "text",
   declaration = Cp() * V"specs"
     * (Ct(V"d" * (tok"," * expect(V"d", "a name after ','"))^0) * (tok";" + #eof + expected("';' after the declaration"))
        + Ct"" * tok";")
-    / function(pos, f, base, decls) return {pos = pos, flags = f, base = base, decls = decls} end,
+    / function(pos, f, base, decls)
+      if #decls == 0 and base.tag ~= "record" and base.tag ~= "cenum" then
+        fail_at(pos + #base.name + 1, "expected a slot name")
+      end
+      return {pos = pos, flags = f, base = base, decls = decls}
+    end,
 
   type_name = Cp() * V"specs" * V"da" / function(pos, f, base, d)
     return {pos = pos, flags = f, base = base, decls = {d}, type_name = true}

@@ -230,7 +230,7 @@ local function c_record(ast, cx)
     else
       local base = of(m.base, cx)
       for _, d in ipairs(m.decls) do
-        local t, name, pos = M.c_declarator(base, d, cx)
+        local t, name, pos = M.c_declarator(base, d, cx, m.base.pos)
         members[#members + 1] = {name = name, type = t, pos = pos, alignas = alignas}
       end
     end
@@ -276,15 +276,16 @@ end
 
 --- types.c_declarator(base, d, cx) -> type, name, pos: a declarator applied
 --- to an already laid out base type.
-function M.c_declarator(t, d, cx)
+function M.c_declarator(t, d, cx, base_pos)
   for _ = 1, d.stars do t = layout.ctext(layout.pointer(t, nil, cx)) end
   for i = #d.dims, 1, -1 do
     local n = d.dims[i]
+    if n ~= "fn" then need_sized(t, base_pos or d.pos, "an array element") end
     if n == "fn" then t = c_function(t, d.pos)
     elseif n then t = layout.array(t, n, d.pos, cx)
     else t = layout.c_incomplete_array(t, d.pos) end
   end
-  if type(d.core) == "table" then return M.c_declarator(t, d.core, cx) end
+  if type(d.core) == "table" then return M.c_declarator(t, d.core, cx, base_pos) end
   return t, d.core, d.pos
 end
 
@@ -296,7 +297,7 @@ function declare_all(d, cx)
   local out = {described = base}
   cx.typedefs = cx.typedefs or {}
   for _, dd in ipairs(d.decls) do
-    local t, name, pos = M.c_declarator(base, dd, cx)
+    local t, name, pos = M.c_declarator(base, dd, cx, d.base.pos)
     out.described = t
     if d.flags.typedef then
       if not name then fail_at(d.pos, "typedef needs a name") end
@@ -345,7 +346,9 @@ function LAYOUT.ptr(ast, cx)
 end
 
 function LAYOUT.array(ast, cx)
-  return layout.array(of(ast.elem, cx), ast.count, ast.pos, cx)
+  local elem = of(ast.elem, cx)
+  need_sized(elem, ast.elem.pos, "an array element")
+  return layout.array(elem, ast.count, ast.pos, cx)
 end
 
 function LAYOUT.slice(ast, cx) return layout.slice(of(ast.elem, cx), ast.elem.pos) end
