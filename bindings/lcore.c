@@ -447,6 +447,6 @@ int luaopen_stackheap_core(lua_State *L) {
   luaL_getmetatable(L, SHL_FRAME);
   lua_getfield(L, -1, "methods");
   lua_setfield(L, -3, "frame_methods");
-  lua_pop(L, 1);
+  lua_setfield(L, -2, "frame_meta");            /* init.lua sets __field and __drop */
   return 1;
 }

@@ -2,6 +2,8 @@
 -- this file adds what is easier said in Lua: declarations, snapshots, measuring.
 local core = require "stackheap.core"
 local decl = require "stackheap.decl"
+local layout = require "stackheap.layout"
+local values = require "stackheap.values"
 
 local M = { _VERSION = "stackheap " .. core.version() }
 local methods = core.machine_methods
@@ -50,6 +52,21 @@ function methods:call(name, text, opts)
   if not f then error(err, 2) end
   return f
 end
+
+-- Paths into struct and array slots: frame["p.x"], frame:addr("a[2]").
+core.frame_meta.__field = function(t, rest)
+  return layout.field(t, (rest:gsub("^%.", "")))
+end
+
+-- Rust's drops when a frame is popped (m:ret, frame:close, <close>).
+core.frame_meta.__drop = values.drop_frame
+
+--- m:string(frame, slot [, text]), m:vec(frame, slot [, values]),
+--- m:box(frame, slot, value): owning values (values.lua), freed when the
+--- frame is popped.
+function methods:string(frame, slot, text) return values.string(self, frame, slot, text) end
+function methods:vec(frame, slot, list) return values.vec(self, frame, slot, list) end
+function methods:box(frame, slot, value) return values.box(self, frame, slot, value) end
 
 -- A stats table minus another, field by field: what the operations between cost.
 local function diff(after, before)
