@@ -222,8 +222,19 @@ function methods:snapshot()
   return snap
 end
 
---- sh.layout(type [, {lang, word}]) describes one type: size, alignment,
---- whether it is sized, and its fields.
+local function field_rows(list)
+  local fields = {}
+  for i, f in ipairs(list or {}) do
+    fields[i] = { name = f.name, offset = f.offset, size = f.type.size, align = f.align or f.type.align,
+                  type = f.type.text }
+  end
+  return fields
+end
+
+--- sh.layout(text [, {lang, word}]) describes a type, or the last of the
+--- struct/enum/union declarations in text: size, alignment, whether it is
+--- sized (and why not), its fields; an enum's tag and variants; the niche
+--- (values the type never uses) rustc can give an enclosing enum.
 function M.layout(text, opts)
   if type(text) ~= "string" then
     error(("layout: expected a type as a string, got %s"):format(type(text)), 2)
@@ -233,13 +244,17 @@ function M.layout(text, opts)
   end
   local ty, err = decl.type(text, opts)
   if not ty then error("layout: " .. err, 2) end
-  local fields = {}
-  for i, f in ipairs(ty.fields or {}) do
-    fields[i] = { name = f.name, offset = f.offset, size = f.type.size, align = f.align or f.type.align,
-                  type = f.type.text }
+  local out = { size = ty.size, align = ty.align, sized = ty.sized, kind = ty.kind, text = ty.text,
+                why = ty.why, fields = field_rows(ty.fields) }
+  if ty.variants then
+    out.variants = {}
+    for i, v in ipairs(ty.variants) do
+      out.variants[i] = { name = v.name, discr = v.discr, size = v.size, fields = field_rows(v.fields) }
+    end
   end
-  return { size = ty.size, align = ty.align, sized = ty.sized, kind = ty.kind, text = ty.text,
-           why = ty.why, fields = fields }
+  if ty.tag then out.tag = { offset = ty.tag.offset, size = ty.tag.size, encoding = ty.tag.encoding } end
+  if ty.niche then out.niche = { offset = ty.niche.offset, size = ty.niche.size, values = ty.niche.avail } end
+  return out
 end
 
 -- Every machine a script made, weakly, numbered in the order made; those

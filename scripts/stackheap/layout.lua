@@ -312,15 +312,15 @@ local function rust_enum(text, variants, repr, pos, cx)
     if niche and niche.avail >= count then
       local size, ok, vs = roundup(vl[largest].size, align), true, {}
       for i, v in ipairs(variants) do
-        local offs = vl[i].offsets
+        local offs, vsize = vl[i].offsets, vl[i].size
         if i ~= largest and vl[i].size > niche.offset then
           local at = roundup(niche.offset + niche.size, vl[i].align)
           if at + vl[i].size > size then ok = false; break end
           local moved = {}
           for j, o in ipairs(offs) do moved[j] = o + at end
-          offs = moved
+          offs, vsize = moved, vsize + at
         end
-        vs[i] = variant_out(v, offs, vl[i].size)
+        vs[i] = variant_out(v, offs, vsize)
       end
       if ok then
         nl = {size = size, align = align, vs = vs,
