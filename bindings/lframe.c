@@ -218,7 +218,7 @@ static int find_path(lua_State *L, lframe *f, int ki, uint64_t *addr) {
   lua_pushstring(L, key + n);
   lua_call(L, 2, 2);
   if (lua_isnil(L, -2))
-    return luaL_error(L, "frame '%s': %s", f->name, lua_tostring(L, -1));
+    return luaL_error(L, "frame '%s': '%s': %s", f->name, key, lua_tostring(L, -1));
   *addr = si.addr + (uint64_t)lua_tointeger(L, -2);
   lua_remove(L, -2);           /* the offset; the field's type stays */
   return 1;

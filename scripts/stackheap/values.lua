@@ -48,21 +48,26 @@ local function field_offset(t, name)
   for _, f in ipairs(t.fields) do if f.name == name then return f.offset end end
 end
 
-local function register(m, frame, v)
+local function owners(m, frame)
   local by_frame = owned[m]
   if not by_frame then by_frame = {}; owned[m] = by_frame end
   local list = by_frame[frame:id()]
   if not list then list = {}; by_frame[frame:id()] = list end
-  -- assigning to a slot drops what it held, as in Rust
-  for _, old in ipairs(list) do
-    if old.live and old.addr == v.addr then old:drop() end
-  end
+  return list
+end
+
+local function register(m, frame, v)
+  local list = owners(m, frame)
   list[#list + 1] = v
   return v
 end
 
 local function new(m, frame, path, want, what)
   local addr, t, rank = place(frame, path, want, what)
+  -- assigning to a slot drops what it held, as in Rust, before the new header is written
+  for _, old in ipairs(owners(m, frame)) do
+    if old.live and old.addr == addr then old:drop() end
+  end
   return setmetatable({m = m, frame = frame, path = path, addr = addr, type = t, rank = rank,
     elem = t.owns, word = m:word(), kind = want, live = true}, Value)
 end
