@@ -111,46 +111,40 @@ local function grow(v, additional, what)
   v:_set("cap", new_cap)
 end
 
--- An empty buffer's pointer is dangling but aligned (NonNull::dangling).
-local function init_buffer(v, count)
-  local size = v.elem.size
-  local p = v.elem.align
+-- A String or Vec made from `init` (a string or a list, of Lua type `want`):
+-- exactly #init elements of room; an empty buffer's pointer is dangling but
+-- aligned (NonNull::dangling), and a ZST's capacity is usize::MAX.
+local function buffer(m, frame, path, kind, init, want, fill)
+  local what = kind:lower()
+  if init ~= nil and type(init) ~= want then
+    error(("%s: the initial %s must be a %s, got %s"):format(what, kind == "String" and "text" or "values",
+      want, type(init)), 3)
+  end
+  local v = new(m, frame, path, kind, what)
+  local count, size, p = init and #init or 0, v.elem.size, v.elem.align
   if count > 0 and size > 0 then
     local err
-    p, err = v.m:alloc(count * size, v.elem.align)
-    if not p then error(("%s: %s"):format(v.kind, err), 4) end
+    p, err = m:alloc(count * size, v.elem.align)
+    if not p then error(("%s: %s"):format(what, err), 3) end
+    fill(v, p, init)
   end
   v:_set("ptr", p)
-  v:_set("cap", size == 0 and (v.word == 8 and -1 or 0xffffffff) or count)   -- usize::MAX for ZSTs
-  v:_set("len", 0)
-  return p
+  v:_set("cap", size == 0 and (v.word == 8 and -1 or 0xffffffff) or count)
+  v:_set("len", count)
+  return register(m, frame, v)
 end
 
 --- m:string(frame, slot [, text]) -> a String value in the slot: its header
 --- in the frame, its bytes in a heap block exactly as long as text.
 function M.string(m, frame, path, text)
-  if text ~= nil and type(text) ~= "string" then
-    error("string: the initial text must be a string, got " .. type(text), 2)
-  end
-  local v = new(m, frame, path, "String", "string")
-  text = text or ""
-  local p = init_buffer(v, #text)
-  if #text > 0 then m:write(p, text) end
-  v:_set("len", #text)
-  return register(m, frame, v)
+  return buffer(m, frame, path, "String", text, "string", function(v, p) v.m:write(p, text) end)
 end
 
 --- m:vec(frame, slot [, values]) -> a Vec<T> value with exactly #values room.
 function M.vec(m, frame, path, values)
-  if values ~= nil and type(values) ~= "table" then
-    error("vec: the initial values must be a table, got " .. type(values), 2)
-  end
-  local v = new(m, frame, path, "Vec", "vec")
-  values = values or {}
-  local p = init_buffer(v, #values)
-  for i, x in ipairs(values) do m:_store_typed(p + (i - 1) * v.elem.size, v.elem, x) end
-  v:_set("len", #values)
-  return register(m, frame, v)
+  return buffer(m, frame, path, "Vec", values, "table", function(v, p)
+    for i, x in ipairs(values) do v.m:_store_typed(p + (i - 1) * v.elem.size, v.elem, x) end
+  end)
 end
 
 --- m:box(frame, slot, value) -> a Box<T> value: T in its own heap block.

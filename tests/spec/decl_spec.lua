@@ -407,6 +407,14 @@ describe("bad arguments", function()
   end)
 end)
 
+-- decl.type's message for text it refuses
+local function bad(text, opts)
+  local t, err = decl.type(text, opts)
+  assert.is_nil(t)
+  assert.is_string(err)
+  return err
+end
+
 describe("Rust declarations", function()
   it("follow the i686 ABI with word = 4", function()
     -- what rustc's i686-unknown-linux-gnu gives (64-bit values 4-aligned, i128 16-aligned)
@@ -435,7 +443,6 @@ describe("Rust declarations", function()
   end)
 
   it("refuse what rustc refuses, saying what to write", function()
-    local function bad(text) local _, err = decl.type(text); assert.is_string(err); return err end
     has(bad("#[repr(packed, align(4))] struct S { a: u8 }"), "repr(packed) and repr(align) cannot be combined")
     has(bad("#[repr(align(3))] struct S { a: u8 }"), "the alignment must be a power of two")
     has(bad("#[repr(u8)] struct S { a: u8 }"), "repr(u8) applies only to enums")
@@ -462,12 +469,11 @@ describe("C declarations", function()
   end)
 
   it("refuse what gcc refuses or stackheap does not model", function()
-    local function bad(text) local _, err = decl.type(text, C); assert.is_string(err); return err end
-    has(bad("struct S { int x : 3; };"), "column 18: bit-fields are not supported")
-    has(bad("struct S { char c; _Alignas(1) int x; };"), "_Alignas(1) is less than the natural alignment 4")
-    has(bad("struct S { int a; }; struct S { int b; };"), "redefinition of struct S")
-    has(bad("struct S { int a; int a; };"), "duplicate member 'a'")
-    has(bad("struct S { char d[]; int n; };"), "a flexible array member must be the last member")
-    has(bad("struct S __attribute__((packed)) { int a; };"), "__attribute__ is not supported")
+    has(bad("struct S { int x : 3; };", C), "column 18: bit-fields are not supported")
+    has(bad("struct S { char c; _Alignas(1) int x; };", C), "_Alignas(1) is less than the natural alignment 4")
+    has(bad("struct S { int a; }; struct S { int b; };", C), "redefinition of struct S")
+    has(bad("struct S { int a; int a; };", C), "duplicate member 'a'")
+    has(bad("struct S { char d[]; int n; };", C), "a flexible array member must be the last member")
+    has(bad("struct S __attribute__((packed)) { int a; };", C), "__attribute__ is not supported")
   end)
 end)
