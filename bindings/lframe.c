@@ -226,7 +226,7 @@ static int find_path(lua_State *L, lframe *f, int ki, uint64_t *addr) {
 
 static int slot_get(lua_State *L, lframe *f, int ki) {
   sh_slot_info si;
-  uint64_t addr;
+  uint64_t addr = 0;
   int i;
   if (find_path(L, f, ki, &addr)) {
     shL_push_typed(L, f->lm, addr, lua_gettop(L));
@@ -245,7 +245,7 @@ static int slot_get(lua_State *L, lframe *f, int ki) {
 
 static int slot_set(lua_State *L, lframe *f, int ki, int vi) {
   sh_slot_info si;
-  uint64_t addr;
+  uint64_t addr = 0;
   int i;
   const char *what;
   if (find_path(L, f, ki, &addr)) {
@@ -292,7 +292,7 @@ static int f_set(lua_State *L) {
 static int f_addr(lua_State *L) {
   lframe *f = toframe(L, 1);
   sh_slot_info si;
-  uint64_t addr;
+  uint64_t addr = 0;
   if (find_path(L, f, 2, &addr)) {
     lua_pushinteger(L, (lua_Integer)addr);
     return 1;

@@ -58,8 +58,9 @@ core.frame_meta.__field = function(t, rest)
   return layout.field(t, (rest:gsub("^%.", "")))
 end
 
--- Rust's drops when a frame is popped (m:ret, frame:close, <close>).
-core.frame_meta.__drop = values.drop_frame
+-- Rust's drops when a frame is popped (m:ret, frame:close, <close>),
+-- hooked once a script makes its first owning value.
+values.install = function() core.frame_meta.__drop = values.drop_frame end
 
 --- m:string(frame, slot [, text]), m:vec(frame, slot [, values]),
 --- m:box(frame, slot, value): owning values (values.lua), freed when the

@@ -56,7 +56,10 @@ local function owners(m, frame)
   return list
 end
 
+-- init.lua sets M.install: it hooks drop_frame to every pop, once the first
+-- owning value exists, so scripts that make none pay nothing per pop.
 local function register(m, frame, v)
+  if M.install then M.install(); M.install = nil end
   local list = owners(m, frame)
   list[#list + 1] = v
   return v
