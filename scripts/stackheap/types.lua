@@ -303,6 +303,9 @@ function declare_all(d, cx)
       if not name then fail_at(d.pos, "typedef needs a name") end
       cx.typedefs[name] = t
     elseif name then
+      local align = d.flags.alignas
+      if d.flags.alignas_type then align = declare_all(d.flags.alignas_type, cx).described.align end
+      if align and align > t.align then t = copy(t, t.text, t.niche); t.align = align end
       out[#out + 1] = {name = name, type = t, pos = pos}
     end
   end

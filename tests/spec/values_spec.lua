@@ -58,6 +58,8 @@ describe("frames laid out by declarations", function()
     assert.equal(8, f:addr("p.d") - f:addr("p"))
     f["p.d"] = 2.5
     assert.equal(2.5, f.p.d)
+    local g <close> = m:call("g", "char c; _Alignas(64) int x;", {lang = "c"})
+    assert.equal(0, g:addr("x") % 64, "_Alignas on a slot")
   end)
 
   it("refuse unsized and recursive types with what to write instead", function()
