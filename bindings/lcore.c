@@ -65,6 +65,7 @@ static int l_machine(lua_State *L) {
   lm = lua_newuserdatauv(L, sizeof *lm, 1);
   lm->m = NULL;
   lm->raise = raise;
+  lm->drops = 0;
   luaL_setmetatable(L, SHL_MACHINE);
   lua_newtable(L);             /* uservalue: layouts by pointer, for m:frames() */
   lua_setiuservalue(L, -2, 1);

@@ -76,7 +76,7 @@ static int l_push(lua_State *L) {
 static int before_pop(lua_State *L, int mi, lmach *lm, int level, int protect) {
   sh_frame_info fi;
   int rc;
-  if (sh_frame(lm->m, level, &fi) != SH_OK) return LUA_OK;
+  if (!lm->drops || sh_frame(lm->m, level, &fi) != SH_OK) return LUA_OK;
   luaL_getmetatable(L, SHL_FRAME);
   if (lua_getfield(L, -1, "__drop") != LUA_TFUNCTION) { lua_pop(L, 2); return LUA_OK; }
   lua_remove(L, -2);
@@ -86,6 +86,14 @@ static int before_pop(lua_State *L, int mi, lmach *lm, int level, int protect) {
   rc = lua_pcall(L, 2, 0, 0);
   if (rc != LUA_OK) lua_pop(L, 1);
   return rc;
+}
+
+/* m:_drops(on): whether pops of this machine's frames call __drop. Off by
+** default, so a machine without owning values pays nothing per pop. */
+static int l_drops(lua_State *L) {
+  lmach *lm = shL_tomach(L, 1);
+  lm->drops = lua_toboolean(L, 2);
+  return 0;
 }
 
 static int l_ret(lua_State *L) {
@@ -431,7 +439,7 @@ static int l_store_typed(lua_State *L) {
 
 const luaL_Reg shL_stack_methods[] = {
   { "_layout", l_layout }, { "_push", l_push }, { "ret", l_ret }, { "depth", l_depth },
-  { "frames", l_frames }, { "_load_typed", l_load_typed }, { "_store_typed", l_store_typed },
+  { "frames", l_frames }, { "_drops", l_drops }, { "_load_typed", l_load_typed }, { "_store_typed", l_store_typed },
   { NULL, NULL }
 };
 

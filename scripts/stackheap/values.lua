@@ -56,10 +56,11 @@ local function owners(m, frame)
   return list
 end
 
--- init.lua sets M.install: it hooks drop_frame to every pop, once the first
--- owning value exists, so scripts that make none pay nothing per pop.
+-- init.lua sets M.install, which hooks drop_frame to pops; a machine's pops
+-- call it once the machine has an owning value, so others pay nothing.
 local function register(m, frame, v)
   if M.install then M.install(); M.install = nil end
+  m:_drops(true)
   local list = owners(m, frame)
   list[#list + 1] = v
   return v
