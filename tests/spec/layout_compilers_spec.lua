@@ -81,6 +81,71 @@ local C_CASES = {
   {"struct S { char a; int (*f)(int); };", "struct S", {"a", "f"}},
 }
 
+-- Random declarations besides the chosen ones, the same on every run: the
+-- field orders and enum layouts nobody thought to write down.
+local function random_cases(seed, n, lang)
+  local rng = {seed = seed}
+  local function random(lo, hi) -- a 31-bit LCG, so the cases do not depend on Lua's generator
+    rng.seed = (rng.seed * 1103515245 + 12345) % 2147483648
+    return lo + rng.seed % (hi - lo + 1)
+  end
+  local function pick(list) return list[random(1, #list)] end
+  local out = {}
+  if lang == "rust" then
+    local leaves = {"u8", "u16", "u32", "u64", "u128", "bool", "char", "f32", "f64", "i8", "[u8; 3]", "[u16; 3]",
+      "&u8", "Box<u32>", "String", "()", "[u8; 0]", "std::num::NonZeroU8", "[bool; 2]", "Option<u16>"}
+    local function ty(depth)
+      local r = random(1, 100)
+      if depth > 0 and r <= 15 then return "Option<" .. ty(depth - 1) .. ">" end
+      if depth > 0 and r <= 25 then
+        local k, t = random(1, 3), {}
+        for i = 1, k do t[i] = ty(depth - 1) end
+        return "(" .. table.concat(t, ", ") .. (k == 1 and ",)" or ")")
+      end
+      return pick(leaves)
+    end
+    for i = 1, n do
+      local text, paths = nil, {}
+      if random(0, 1) == 0 then
+        local f = {}
+        for j = 1, random(1, 5) do f[j] = "f" .. j .. ": " .. ty(2); paths[j] = "f" .. j end
+        text = pick{"", "", "", "#[repr(C)] ", "#[repr(packed)] ", "#[repr(align(8))] "}
+          .. "struct R" .. i .. " { " .. table.concat(f, ", ") .. " }"
+      else
+        local v = {}
+        for j = 1, random(1, 4) do
+          local f = {}
+          for k = 1, random(0, 3) do f[k] = ty(1) end
+          v[j] = "V" .. j .. (#f > 0 and "(" .. table.concat(f, ", ") .. ")" or "")
+        end
+        text = pick{"", "", "", "#[repr(u8)] ", "#[repr(C)] ", "#[repr(u16)] "}
+          .. "enum R" .. i .. " { " .. table.concat(v, ", ") .. " }"
+      end
+      out[i] = random(1, 10) <= 3 and {text, "Option<R" .. i .. ">"} or {text, "R" .. i, paths}
+    end
+  else
+    local leaves = {"char", "short", "int", "long", "long long", "float", "double", "long double", "_Bool",
+      "void *", "unsigned char", "char *"}
+    for i = 1, n do
+      local m, paths = {}, {}
+      for j = 1, random(1, 6) do
+        local r, name = random(1, 100), "m" .. j
+        local decl = pick(leaves) .. " " .. name
+        if r <= 15 then decl = pick(leaves) .. " " .. name .. "[" .. random(1, 5) .. "]"
+        elseif r <= 25 then decl = "struct { " .. pick(leaves) .. " a; " .. pick(leaves) .. " b; } " .. name
+        elseif r <= 32 then decl = "union { " .. pick(leaves) .. " a; " .. pick(leaves) .. " b; } " .. name
+        elseif r <= 38 then decl = "_Alignas(" .. pick{8, 16, 32} .. ") " .. pick(leaves) .. " " .. name end
+        m[j], paths[j] = decl .. ";", name
+      end
+      out[i] = {"struct C" .. i .. " { " .. table.concat(m, " ") .. " };", "struct C" .. i, paths}
+    end
+  end
+  return out
+end
+
+for _, c in ipairs(random_cases(5, 150, "rust")) do RUST[#RUST + 1] = c end
+for _, c in ipairs(random_cases(7, 100, "c")) do C_CASES[#C_CASES + 1] = c end
+
 local function exists(cmd)
   local ok = os.execute(cmd .. " >/dev/null 2>&1")
   return ok == true or ok == 0
