@@ -318,6 +318,16 @@ M.c_declaration = declare_all
 
 local LAYOUT = {}
 
+-- The other language's names for the same types, for "did you mean".
+local HINTS = {
+  rust = {int = "i32", long = "i64", short = "i16", unsigned = "u32", float = "f32", double = "f64",
+    size_t = "usize", uint8_t = "u8", int32_t = "i32", uint32_t = "u32", int64_t = "i64", uint64_t = "u64",
+    byte = "u8", string = "String", Str = "str", integer = "i64", void = "()"},
+  c = {i8 = "int8_t", u8 = "uint8_t", i16 = "int16_t", u16 = "uint16_t", i32 = "int32_t", u32 = "uint32_t",
+    i64 = "int64_t", u64 = "uint64_t", usize = "size_t", isize = "ptrdiff_t", f32 = "float", f64 = "double",
+    bool = "_Bool", String = "char *"},
+}
+
 function LAYOUT.named(ast, cx)
   local p = layout.PRIMS[cx.lang][cx.word][ast.name]
   if p then
@@ -339,7 +349,12 @@ function LAYOUT.named(ast, cx)
       fail_at(ast.pos, ast.name .. " exists only on 64-bit targets (word = 8)")
     end
   end
-  fail_at(ast.pos, "unknown type '" .. ast.name .. "'")
+  local hint = HINTS[cx.lang][ast.name]
+  if hint then hint = " (did you mean " .. hint .. "?)"
+  elseif cx.lang == "rust" and ast.name:match("^%u") then
+    hint = " (declare it in the text first: struct " .. ast.name .. " { ... })"
+  else hint = "" end
+  fail_at(ast.pos, "unknown type '" .. ast.name .. "'" .. hint)
 end
 
 function LAYOUT.ptr(ast, cx)
