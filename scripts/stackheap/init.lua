@@ -195,13 +195,23 @@ function methods:snapshot()
       s.bytes = self:peek(s.addr, s.size)
       if ty then s.kind = ty.kind; s.value = peek_value(self, s.addr, ty) end
       fr.slots[#fr.slots + 1] = s
-      if ty and ty.kind == "ptr" and s.value then
-        local b = target(s.value)
-        if b then
-          snap.pointers[#snap.pointers + 1] =
-            { from = s.addr, to = s.value, block = b.addr, frame = f.name, slot = s.name }
+      -- thin pointers in the slot, also inside structs and arrays (a
+      -- String's buffer pointer is the field "ptr" of its slot)
+      local function scan(addr, t, path, depth)
+        if t.kind == "ptr" then
+          local v = peek_value(self, addr, t)
+          local b = v and target(v)
+          if b then
+            snap.pointers[#snap.pointers + 1] =
+              { from = addr, to = v, block = b.addr, frame = f.name, slot = path }
+          end
+        elseif depth < 8 and (t.kind == "struct" or t.kind == "union") then
+          for _, fl in ipairs(t.fields or {}) do scan(addr + fl.offset, fl.type, path .. "." .. fl.name, depth + 1) end
+        elseif depth < 8 and t.kind == "array" and t.count <= 64 then
+          for k = 0, t.count - 1 do scan(addr + k * t.elem.size, t.elem, path .. "[" .. k .. "]", depth + 1) end
         end
       end
+      if ty then scan(s.addr, ty, s.name, 0) end
     end
     snap.frames[#snap.frames + 1] = fr
   end

@@ -224,3 +224,15 @@ describe("drops", function()
     assert.equal(0, live_blocks(m))
   end)
 end)
+
+describe("snapshots", function()
+  it("find the pointers inside struct slots, a String's buffer among them", function()
+    local m = sh.machine()
+    local f <close> = m:call("main", "s: String, p: *mut u8")
+    local s = m:string(f, "s", "hi there")
+    f.p = m:alloc(8)
+    local found = {}
+    for _, p in ipairs(m:snapshot().pointers) do if p.frame then found[p.slot] = p.to end end
+    assert.same({["s.ptr"] = s:ptr(), p = f.p}, found)
+  end)
+end)
