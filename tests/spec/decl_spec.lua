@@ -485,3 +485,42 @@ describe("unknown types", function()
     has(bad("u32", C), "unknown type 'u32' (did you mean uint32_t?)")
   end)
 end)
+
+describe("mangled declarations", function()
+  -- Every prefix, and each text with one character dropped or repeated, of
+  -- valid declarations: answered with a layout or one line, never an
+  -- internal error or a raise.
+  local texts = {
+    {"#[repr(C, align(8))] struct P { a: u8, b: Option<Box<P>>, c: [u16; 3] } enum E { A(u8), B { x: P } = 5 }", {}},
+    {"union U { a: u32, b: f32 } type T = (U, &'static str); T", {}},
+    {"typedef struct node { int v; struct node *next; _Alignas(8) char c[]; } node_t; union { node_t *p; long l; };",
+      {lang = "c"}},
+    {"enum color { RED = -1, GREEN, BLUE = 0x10 }; int (*fns[3])(int, char *); struct { struct { int a; }; } s;",
+      {lang = "c"}},
+  }
+  it("never raise and never fail inside", function()
+    local n = 0
+    for _, case in ipairs(texts) do
+      local text, opts = case[1], case[2]
+      local variants = {}
+      for i = 0, #text do variants[#variants + 1] = text:sub(1, i) end
+      for i = 1, #text do
+        variants[#variants + 1] = text:sub(1, i - 1) .. text:sub(i + 1)
+        variants[#variants + 1] = text:sub(1, i) .. text:sub(i)
+      end
+      for _, v in ipairs(variants) do
+        for _, fn in ipairs{decl.type, decl.parse} do
+          local ok, res, err = pcall(fn, v, opts)
+          assert.is_true(ok, v)
+          if res == nil then
+            assert.is_string(err, v)
+            assert.is_nil(err:find("internal error", 1, true), v .. " -> " .. err)
+            assert.is_nil(err:find("\n"), err)
+          end
+          n = n + 1
+        end
+      end
+    end
+    assert.is_true(n > 1000)
+  end)
+end)
