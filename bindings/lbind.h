@@ -14,6 +14,7 @@
 typedef struct lmach {
   sh_machine *m;
   int raise;                   /* check = "raise": the first misuse is a Lua error */
+  int drops;                   /* pops call the frame metatable's __drop (m:_drops(true)) */
 } lmach;
 
 typedef struct lframe {
