@@ -118,6 +118,7 @@ static int l_machine(lua_State *L) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &internal_key) == LUA_TSTRING)
     snprintf(lm->internal, sizeof lm->internal, "%s", lua_tostring(L, -1));
   lua_pop(L, 1);
+  lm->drops = 0;
   luaL_setmetatable(L, SHL_MACHINE);
   lua_newtable(L);             /* uservalue: layouts by pointer, for m:frames() */
   lua_setiuservalue(L, -2, 1);
@@ -550,6 +551,7 @@ int luaopen_stackheap_core(lua_State *L) {
   luaL_newlib(L, machine_methods);
   luaL_setfuncs(L, shL_stack_methods, 0);
   luaL_setfuncs(L, shL_cache_methods, 0);
+  luaL_setfuncs(L, shL_steps_methods, 0);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, l_gc); lua_setfield(L, -2, "__gc");
   lua_pushcfunction(L, l_gc); lua_setfield(L, -2, "__close");
@@ -570,6 +572,6 @@ int luaopen_stackheap_core(lua_State *L) {
   luaL_getmetatable(L, SHL_FRAME);
   lua_getfield(L, -1, "methods");
   lua_setfield(L, -3, "frame_methods");
-  lua_pop(L, 1);
+  lua_setfield(L, -2, "frame_meta");            /* init.lua sets __field and __drop */
   return 1;
 }
