@@ -1,6 +1,7 @@
 -- tiny.lua: a scenario whose every operation is known, for the report's tests.
 local sh = require "stackheap"
-local m = sh.machine{ check = true, heap = { policy = "first_fit", order = "lifo" } }
+-- No quarantine: the pictures show the policy's own heap (freed blocks coalesce at once).
+local m = sh.machine{ check = { quarantine = 0 }, heap = { policy = "first_fit", order = "lifo" } }
 local f <close> = m:call("main", "n: i64, p: Box<i64>, q: *const u8")
 f.n = 41
 f.p = m:alloc(8)

@@ -102,9 +102,10 @@ describe("the step recorder", function()
       m:free(p)                      -- step 5: the double free
       m:close()                      -- its findings are kept all the same
     end)
-    assert.equals(1, #w.findings)
+    assert.equals(2, #w.findings)
     assert.equals("double_free", w.findings[1].kind)
     assert.equals(5, w.findings[1].step)
+    assert.equals("leak", w.findings[2].kind)   -- the 16-byte block no slot points to
   end)
 
   it("records the free lists in the order a search walks them", function()
