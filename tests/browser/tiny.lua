@@ -1,6 +1,5 @@
--- tiny.lua: a scenario whose every operation is known, for the report's tests.
+-- tiny.lua: a scenario whose every operation is known, for the report's tests; no quarantine, so the pictures show the policy's own heap.
 local sh = require "stackheap"
--- No quarantine: the pictures show the policy's own heap (freed blocks coalesce at once).
 local m = sh.machine{ check = { quarantine = 0 }, heap = { policy = "first_fit", order = "lifo" } }
 local f <close> = m:call("main", "n: i64, p: Box<i64>, q: *const u8")
 f.n = 41
