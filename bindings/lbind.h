@@ -55,6 +55,9 @@ void shL_cache_pressure(lua_State *L, const sh_config *c);
 /* ltrace.c: core.trace_open, core.trace_writer, core.replay and host facts */
 void shL_open_trace(lua_State *L);
 
+/* lrandom.c: core.random(seed), Python's generator */
+void shL_open_random(lua_State *L);
+
 /* lframe.c: layouts, frames, and the machine's stack methods */
 extern const luaL_Reg shL_stack_methods[];
 void shL_open_frames(lua_State *L);

@@ -1,0 +1,519 @@
+-- stackheap.cmd.ostep_malloc: `stackheap ostep-malloc`, OSTEP's free-space homework simulator
+-- (vm-freespace/malloc.py): same flags, same draws, same printed text; plus --explain and engine policies.
+--
+-- The simulation yields one step table per operation (M.simulate), so a report
+-- writer can draw each step's free list and heap later; printing is one consumer.
+local core = require "stackheap.core"
+local freespace = require "stackheap.freespace"
+local pyint = require "stackheap.pyint"
+
+local M = {}
+
+-- Numbers beyond this are refused (Python takes any size): sums of a few of
+-- them stay exact in a Lua integer.
+local LIMIT = 1 << 53
+
+-- malloc.py's options: the short and long names, whether a value follows, and
+-- the value's type. Ours (--explain) are marked.
+local OPTIONS = {
+  { "-s", "--seed", "int", "seed", "the random seed", 0 },
+  { "-S", "--size", "int", "heapSize", "size of the heap", 100 },
+  { "-b", "--baseAddr", "int", "baseAddr", "base address of heap", 1000 },
+  { "-H", "--headerSize", "int", "headerSize", "size of the header", 0 },
+  { "-a", "--alignment", "int", "alignment", "align allocated units to size; -1->no align", -1 },
+  { "-p", "--policy", "string", "policy", "list search (BEST, WORST, FIRST); or a stackheap "
+      .. "policy (first_fit, next_fit, buddy, ...), an extension malloc.py lacks", "BEST" },
+  { "-l", "--listOrder", "string", "order",
+    "list order (ADDRSORT, SIZESORT+, SIZESORT-, INSERT-FRONT, INSERT-BACK)", "ADDRSORT" },
+  { "-C", "--coalesce", "flag", "coalesce", "coalesce the free list?" },
+  { "-n", "--numOps", "int", "opsNum", "number of random ops to generate", 10 },
+  { "-r", "--range", "int", "opsRange", "max alloc size", 10 },
+  { "-P", "--percentAlloc", "int", "opsPAlloc", "percent of ops that are allocs", 50 },
+  { "-A", "--allocList", "string", "opsList", "instead of random, list of ops (+10,-0,etc)", "" },
+  { "-c", "--compute", "flag", "solve", "compute answers for me" },
+  { nil, "--explain", "flag", "explain", "(stackheap) for each allocation, the entries "
+      .. "examined and why the chosen one won; implies -c" },
+}
+
+-- ---- the command line as optparse reads it ------------------------------
+
+local function by_name()
+  local names = { ["-h"] = { kind = "flag" }, ["--help"] = { kind = "flag" } }
+  for _, o in ipairs(OPTIONS) do
+    local spec = { kind = o[3], long = o[2] }
+    if o[1] then names[o[1]] = spec end
+    names[o[2]] = spec
+  end
+  return names
+end
+
+--- M.normalize(argv) -> argv for argparse, or nil, msg. optparse, unlike
+--- argparse, takes the word after an option as its value even when it starts
+--- with '-' (`-s -5`, `-A -0,+3`) and accepts any unique prefix of a long
+--- option (`--se 5`); this rewrites those into forms argparse reads the same
+--- way (`-s-5`, `--seed=5`).
+function M.normalize(argv)
+  local names, out, k = by_name(), {}, 1
+  while k <= #argv do
+    local a = argv[k]
+    if a == "--" then
+      table.move(argv, k, #argv, #out + 1, out)
+      break
+    elseif a:sub(1, 2) == "--" then
+      local name, value = a:match("^([^=]*)=(.*)$")
+      name = name or a
+      if not names[name] then
+        local found = {}
+        for n in pairs(names) do
+          if n:sub(1, 2) == "--" and n:sub(1, #name) == name then found[#found + 1] = n end
+        end
+        table.sort(found)
+        if #found > 1 then
+          return nil, ("ostep-malloc: ambiguous option: %s (%s?)"):format(name, table.concat(found, ", "))
+        end
+        name = found[1] or name
+      end
+      local spec = names[name]
+      if spec and spec.kind ~= "flag" and not value and argv[k + 1] then
+        value, k = argv[k + 1], k + 1
+      end
+      out[#out + 1] = value and name .. "=" .. value or name
+    elseif a:sub(1, 1) == "-" and #a > 1 then
+      -- A cluster of short flags may end in one option that takes a value:
+      -- attached (`-s5`), or the next word, whatever it looks like.
+      local i, word = 2, a
+      while i <= #a do
+        local spec = names["-" .. a:sub(i, i)]
+        if spec and spec.kind ~= "flag" then
+          if i == #a and argv[k + 1] then
+            local value = argv[k + 1]
+            k = k + 1
+            if value == "" then
+              -- argparse takes "-A" "" for a missing value; "--allocList=" keeps it empty.
+              if i > 2 then out[#out + 1] = a:sub(1, -2) end
+              word = spec.long .. "="
+            else
+              word = a .. value
+            end
+          end
+          break
+        end
+        i = i + 1
+      end
+      out[#out + 1] = word
+    else
+      out[#out + 1] = a
+    end
+    k = k + 1
+  end
+  return out
+end
+
+local function int_option(flag)
+  return function(text)
+    local n = pyint.parse_option(text)
+    if not n then return nil, ("option %s: invalid integer value: '%s'"):format(flag, text) end
+    if flag == "-s" then return n end
+    local v = pyint.tointeger(n, LIMIT)
+    if not v then
+      return nil, ("option %s: %s is beyond what stackheap simulates (at most 2^53 in size)")
+        :format(flag, pyint.tostring(n))
+    end
+    return v
+  end
+end
+
+local function configure(parser)
+  for _, o in ipairs(OPTIONS) do
+    local names = o[1] and o[1] .. " " .. o[2] or o[2]
+    if o[3] == "flag" then
+      parser:flag(names, o[5]):target(o[4])
+    else
+      local opt = parser:option(names, o[5]):target(o[4]):argname("<" .. o[4]:upper() .. ">")
+      if o[3] == "int" then opt:convert(int_option(o[1])) end
+    end
+  end
+  parser:argument("extra", "malloc.py ignores words that are not options; stackheap refuses them.")
+    :args("*"):hidden(true)
+end
+
+-- ---- settings: the flags checked, before anything is printed -----------------
+
+local FITS = { first_fit = true, next_fit = true, best_fit = true, worst_fit = true }
+local ENGINE_ORDER = { ADDRSORT = "address", ["INSERT-FRONT"] = "lifo", ["INSERT-BACK"] = "fifo",
+                       ["SIZESORT+"] = "size_asc", ["SIZESORT-"] = "size_desc" }
+
+local function member(list, v)
+  for _, x in ipairs(list) do if x == v then return true end end
+  return false
+end
+
+--- M.parse_ops(text) -> a list of {kind = "alloc", size} / {kind = "free", index},
+--- or nil, msg naming the item. malloc.py reads "+SIZE" and "-INDEX" with
+--- Python's int(); what it crashes on, or misreads ("+5+3" as 5), is refused.
+function M.parse_ops(text)
+  local ops, i = {}, 0
+  for item in (text .. ","):gmatch("([^,]*),") do
+    i = i + 1
+    local sign, rest = item:sub(1, 1), item:sub(2)
+    local n = (sign == "+" or sign == "-") and not rest:find("[+-]") and pyint.parse(rest)
+    local v = n and not n.negative and pyint.tointeger(n, LIMIT)
+    if not v then
+      local why = item == "" and "an empty item"
+        or (sign ~= "+" and sign ~= "-") and "expected +SIZE or -INDEX"
+        or n and not n.negative and "a number beyond 2^53"
+        or "expected +SIZE or -INDEX, each a whole number from 0"
+      return nil, ("-A item %d '%s': %s"):format(i, item, why)
+    end
+    ops[i] = sign == "+" and { kind = "alloc", size = v } or { kind = "free", index = v }
+  end
+  return ops
+end
+
+local function settings(args)
+  local o = {}
+  for _, opt in ipairs(OPTIONS) do
+    local v = args[opt[4]]
+    if v == nil then v = opt[6] end
+    if v == nil then v = false end            -- a flag not given
+    o[opt[4]] = v
+  end
+  if type(o.seed) == "number" then o.seed = pyint.parse_option(tostring(o.seed)) end
+  if #args.extra > 0 then
+    return nil, ("unexpected argument '%s' (malloc.py ignores it; every setting is a flag)")
+      :format(args.extra[1])
+  end
+  if o.explain then o.solve = true end
+  if member(freespace.POLICIES, o.policy) then
+    o.engine = nil
+  elseif member(core.policies(), o.policy) then
+    o.engine = o.policy
+    if o.explain then
+      return nil, "--explain follows malloc.py's own search; it cannot explain the stackheap "
+        .. "policy '" .. o.policy .. "'"
+    end
+  else
+    return nil, ("-p: policy must be BEST, WORST or FIRST (or, as a stackheap extension, one of "
+      .. "%s), got '%s'"):format(table.concat(core.policies(), ", "), o.policy)
+  end
+  if not member(freespace.ORDERS, o.order) then
+    return nil, ("-l: list order must be one of %s, got '%s'")
+      :format(table.concat(freespace.ORDERS, ", "), o.order)
+  end
+  if o.alignment ~= -1 and o.alignment < 1 then
+    return nil, ("-a: alignment must be -1 (none) or positive, got %d"):format(o.alignment)
+  end
+  if o.heapSize < 0 then return nil, ("-S: heap size must not be negative, got %d"):format(o.heapSize) end
+  if o.headerSize < 0 then
+    return nil, ("-H: header size must not be negative, got %d"):format(o.headerSize)
+  end
+  if o.opsList ~= "" then
+    local err
+    o.ops, err = M.parse_ops(o.opsList)
+    if not o.ops then return nil, err end
+  else
+    if o.opsPAlloc <= 0 then
+      return nil, ("-P: percent of allocations must be above 0 (malloc.py asserts it), got %d")
+        :format(o.opsPAlloc)
+    end
+    if o.opsRange < 0 then
+      return nil, ("-r: range must not be negative (sizes would be 0 or less), got %d"):format(o.opsRange)
+    end
+  end
+  return o
+end
+
+-- ---- the heaps: malloc.py's model, or a stackheap policy ----------------------
+
+-- A stackheap machine behind the model's interface. The engine's heap starts
+-- on a page (0x1000); addresses are shown moved to -b.
+local Engine = {}
+Engine.__index = Engine
+
+local function engine_heap(o)
+  local sh = require "stackheap"
+  local align = o.alignment == -1 and 1 or o.alignment
+  if align & (align - 1) ~= 0 then
+    return nil, ("-a: a stackheap policy needs a power-of-two alignment, got %d"):format(align)
+  end
+  local heap = { policy = o.engine, base = 0x1000, size = o.heapSize, extend = 0,
+                 align = align, header = o.headerSize, footer = 0 }
+  if o.engine == "buddy" then
+    if o.heapSize < 2 or o.heapSize & (o.heapSize - 1) ~= 0 then
+      return nil, ("--policy buddy: the heap is one buddy block, so -S must be a power of two "
+        .. "(say -S 128), got %d"):format(o.heapSize)
+    end
+    local order = 1
+    while (1 << order) <= o.headerSize + align do order = order + 1 end
+    local top = order
+    while (1 << top) < o.heapSize do top = top + 1 end
+    heap.min_order, heap.max_order = order, top
+  elseif o.engine == "csapp_implicit" then
+    heap = { policy = o.engine, base = 0x1000, max = o.heapSize }
+  else
+    heap.min_block, heap.split_min = math.max(1, o.headerSize), 1
+    if FITS[o.engine] then
+      heap.order = ENGINE_ORDER[o.order]
+      heap.coalesce = o.coalesce and "immediate" or "none"
+    end
+  end
+  local ok, m = pcall(sh.machine, { heap = heap, cache = false })
+  if not ok then return nil, ("--policy %s: %s"):format(o.engine, tostring(m):gsub("^machine: ", "")) end
+  return setmetatable({ m = m, shift = o.baseAddr - 0x1000, live = {} }, Engine)
+end
+
+function Engine:malloc(size)
+  local before = self.m:stats().heap.searched
+  local payload = self.m:alloc(size)
+  local searched = self.m:stats().heap.searched - before
+  if not payload then return -1, searched, {} end
+  local block
+  for b in self.m:blocks() do
+    if b.payload == payload then block = b.addr end
+  end
+  self.live[block] = payload
+  return block + self.shift, searched, { payload = payload + self.shift }
+end
+
+function Engine:free(addr)
+  local payload = self.live[addr - self.shift]
+  if not payload then return -1 end
+  self.m:free(payload)
+  self.live[addr - self.shift] = nil
+  return 0
+end
+
+local function engine_blocks(self, state)
+  local out = {}
+  for b in self.m:blocks() do
+    if b.state == state then out[#out + 1] = { addr = b.addr + self.shift, size = b.size } end
+  end
+  return out
+end
+function Engine:free_list() return engine_blocks(self, "free") end
+function Engine:used() return engine_blocks(self, "used") end
+
+-- ---- the simulation ---------------------------------------------------------
+
+--- M.heap(o) -> the heap the exercise o runs on (malloc.py's model, or a
+--- stackheap machine for an engine policy), or nil, msg.
+function M.heap(o)
+  if o.engine then return engine_heap(o) end
+  return freespace.new { size = o.heapSize, base = o.baseAddr, header = o.headerSize,
+    align = o.alignment, policy = o.policy, order = o.order, coalesce = o.coalesce }
+end
+
+--- M.simulate(o, on_step [, heap]) runs the exercise o (the settings) and calls
+--- on_step(step) for each operation malloc.py prints, where step is
+---   {kind = "alloc", ptr, size, block (-1: failed), payload, searched,
+---    explain = {request, examined = {{addr, size, fits, wins}...}, chosen, split}}
+---   {kind = "free", ptr, rc}       {kind = "skip", item, reason}
+--- each with free_list (in list order) and used (address order) after the
+--- operation: what a report draws. Returns true, or nil and a message when
+--- the exercise cannot go on (malloc.py crashes there).
+function M.simulate(o, on_step, heap)
+  local err
+  if not heap then
+    heap, err = M.heap(o)
+    if not heap then return nil, err end
+  end
+  local ptrs, live = {}, {}      -- ptr index -> block (false: failed); live indexes in order
+  local granted = 0              -- successful allocations: what malloc.py's -A mode checks indexes against
+  local function emit(step)
+    step.free_list, step.used = heap:free_list(), heap:used()
+    on_step(step)
+  end
+  local function alloc(size, random_mode)
+    local c = #ptrs
+    local block, searched, info = heap:malloc(size)
+    if not block then
+      return nil, ("ptr[%d] = Alloc(%d): %s; malloc.py stops here with an AssertionError")
+        :format(c, size, searched)
+    end
+    ptrs[c + 1] = block ~= -1 and block
+    if block ~= -1 then granted = granted + 1 end
+    if block ~= -1 and random_mode then live[#live + 1] = c end
+    local payload = block == -1 and -1 or info.payload or block + o.headerSize
+    emit { kind = "alloc", ptr = c, size = size, block = block, payload = payload,
+           searched = searched, explain = not o.engine and info or nil }
+    return true
+  end
+  local function free(c, item)
+    local rc, merges = heap:free(ptrs[c + 1])
+    -- malloc.py skips a free whose index is not below its count of
+    -- successful allocations, even when that index allocated fine.
+    emit { kind = "free", ptr = c, rc = rc, merges = merges, item = item,
+           quirk = item and c >= granted and "skipped" or nil }
+  end
+
+  if o.ops then
+    for i, op in ipairs(o.ops) do
+      if op.kind == "alloc" then
+        local ok, e = alloc(op.size)
+        if not ok then return nil, e end
+      elseif op.index >= #ptrs then
+        on_step { kind = "skip", item = i, ptr = op.index, reason = "never allocated" }
+      elseif not ptrs[op.index + 1] then
+        -- malloc.py prints the same when the index is past its count of
+        -- successful allocations, and crashes (KeyError) when it is not.
+        on_step { kind = "skip", item = i, ptr = op.index, reason = "failed",
+                  quirk = op.index < granted and "crash" or nil }
+      else
+        free(op.index, i)
+      end
+    end
+    return true
+  end
+
+  local rng <close> = core.random(o.seed.words)
+  local percent = o.opsPAlloc / 100.0
+  local done = 0
+  while done < o.opsNum do
+    if rng:random() < percent then
+      local ok, e = alloc(math.floor(rng:random() * o.opsRange) + 1, true)
+      if not ok then return nil, e end
+      done = done + 1
+    elseif #live > 0 then
+      local d = math.floor(rng:random() * #live) + 1
+      free(table.remove(live, d))
+      done = done + 1
+    end
+  end
+  return true
+end
+
+-- ---- printing, as malloc.py prints -------------------------------------------
+
+local function list_text(list)
+  local parts = {}
+  for i, e in ipairs(list) do parts[i] = ("[ addr:%d sz:%d ]"):format(e.addr, e.size) end
+  return table.concat(parts)
+end
+
+local function explain_lines(o, s)
+  local x, lines = s.explain, {}
+  local need = x.request
+  local how = ("  request %d"):format(x.size)
+  if o.alignment ~= -1 then how = how .. (", aligned to %d"):format(o.alignment) end
+  if o.headerSize ~= 0 then how = how .. (", plus a %d-byte header"):format(o.headerSize) end
+  lines[1] = how .. (": looking for %d bytes, %s"):format(need,
+    o.policy == "FIRST" and "the first entry that fits"
+    or o.policy == "BEST" and "the smallest entry that fits (the first of equals)"
+    or "the largest entry, if it fits (the first of equals)")
+  for i, e in ipairs(x.examined) do
+    local verdict
+    if not e.fits then
+      verdict = ("too small (%d < %d)"):format(e.size, need)
+    elseif e.wins then
+      verdict = o.policy == "FIRST" and "fits: the first that does, search stops"
+        or o.policy == "BEST" and "fits, the smallest so far"
+        or "fits, the largest so far"
+    else
+      verdict = o.policy == "BEST" and "fits, but is not smaller than the best so far"
+        or "fits, but is not larger than the best so far"
+    end
+    lines[#lines + 1] = ("  %d. [ addr:%d sz:%d ] %s"):format(i, e.addr, e.size, verdict)
+  end
+  if not x.chosen then
+    lines[#lines + 1] = "  no entry fits: the allocation fails and the list is unchanged"
+  else
+    local e = x.examined[x.chosen]
+    lines[#lines + 1] = x.split
+      and ("  entry %d wins: its low %d bytes become the block, [ addr:%d sz:%d ] stays in its place")
+        :format(x.chosen, need, e.addr + need, e.size - need)
+      or ("  entry %d wins: an exact fit, it leaves the list"):format(x.chosen)
+  end
+  return lines
+end
+
+local function printer(o, out)
+  local random_mode = o.ops == nil
+  local function list()
+    if not o.solve then
+      out:write(random_mode and "List? \n" or "List?\n")
+    end
+  end
+  return function(s)
+    if s.quirk then
+      out:flush()
+      io.stderr:write(("stackheap: ostep-malloc: note: -A item %d: %s\n"):format(s.item,
+        s.quirk == "crash" and ("ptr[%d]'s allocation failed, so there is nothing to free; "
+          .. "skipped (malloc.py stops here with a KeyError)"):format(s.ptr)
+        or ("freed ptr[%d]; malloc.py would print 'Invalid Free: Skipping' (it compares the "
+          .. "index with its count of successful allocations)"):format(s.ptr)))
+    end
+    if s.kind == "skip" then
+      out:write("Invalid Free: Skipping\n")
+      return
+    end
+    if s.kind == "alloc" then
+      out:write(("ptr[%d] = Alloc(%d)"):format(s.ptr, s.size))
+      if o.solve then
+        local shown = random_mode and s.payload or s.block
+        out:write((" returned %d (searched %d elements)\n"):format(shown, s.searched))
+        if o.explain then out:write(table.concat(explain_lines(o, s), "\n"), "\n") end
+      else
+        out:write(" returned ?\n")
+      end
+    else
+      out:write(("Free(ptr[%d])\n"):format(s.ptr))
+      out:write(o.solve and ("returned %d\n"):format(s.rc) or "returned ?\n")
+    end
+    if o.solve then
+      local name = o.engine and "Free Blocks" or "Free List"
+      out:write(("%s [ Size %d ]: %s\n"):format(name, #s.free_list, list_text(s.free_list)))
+    else
+      list()
+    end
+    out:write("\n")
+  end
+end
+
+local function header(o, out)
+  local function py(v) return v == true and "True" or v == false and "False" or tostring(v) end
+  if o.engine then
+    out:write(("stackheap extension: policy %s is stackheap's allocator, not malloc.py's; "
+      .. "its blocks, searches and splits follow docs/POLICIES.md, and its free blocks are "
+      .. "listed in address order\n"):format(o.engine))
+  end
+  local lines = {
+    { "seed", pyint.tostring(o.seed) }, { "size", o.heapSize }, { "baseAddr", o.baseAddr },
+    { "headerSize", o.headerSize }, { "alignment", o.alignment }, { "policy", o.policy },
+    { "listOrder", o.order }, { "coalesce", o.coalesce }, { "numOps", o.opsNum },
+    { "range", o.opsRange }, { "percentAlloc", o.opsPAlloc }, { "allocList", o.opsList },
+    { "compute", o.solve },
+  }
+  for _, l in ipairs(lines) do out:write(l[1], " ", py(l[2]), "\n") end
+  out:write("\n")
+end
+
+local function fail(msg)
+  io.stdout:flush()
+  io.stderr:write("stackheap: ostep-malloc: ", msg, "\n")
+  return 2
+end
+
+local function run(args)
+  local o, err = settings(args)
+  if not o then return fail(err) end
+  local heap, herr = M.heap(o)
+  if not heap then return fail(herr) end
+  header(o, io.stdout)
+  local ok, e = M.simulate(o, printer(o, io.stdout), heap)
+  if not ok then return fail(e) end
+  return 0
+end
+
+M.name = "ostep-malloc"
+M.summary = "OSTEP's free-space simulator (malloc.py): same flags, same answers."
+M.description = "A drop-in for vm-freespace/malloc.py from Operating Systems: Three Easy "
+  .. "Pieces: the same flags, the same random operations for a seed, the same printed "
+  .. "answers with -c. Where malloc.py crashes (malformed -A items, freeing an allocation "
+  .. "that failed, a block at an address already handed out) it prints a clear error "
+  .. "instead; docs/COMPAT.md lists every difference. Extensions: --explain, and -p with a "
+  .. "stackheap policy name (next_fit, buddy, ...) to run the same exercise on stackheap's "
+  .. "own allocator."
+M.configure = configure
+M.run = run
+
+return M
