@@ -65,8 +65,8 @@ local BETTER = {
 --- searched, and what happened: {request, examined = {{addr, size, fits,
 --- better}...}, chosen (list index or nil), split (bool)}.
 --- A block whose address is still live (a zero-size block shares its
---- address with the free chunk it came from) is refused with nil, msg and
---- the heap unchanged: malloc.py stops with an AssertionError there.
+--- address with the free chunk it came from) is refused with nil and that
+--- address, the heap unchanged: malloc.py stops with an AssertionError there.
 function Heap:malloc(size)
   local need = self:request(size)
   local better = BETTER[self.policy]
@@ -86,10 +86,7 @@ function Heap:malloc(size)
   local info = { size = size, request = need, examined = examined, chosen = chosen }
   if not chosen then return -1, #examined, info end
   local e = self.list[chosen]
-  if self.sizes[e.addr] then
-    return nil, ("the chosen chunk starts at %d, which is still allocated (a zero-size block)")
-      :format(e.addr)
-  end
+  if self.sizes[e.addr] then return nil, e.addr end
   if e.size > need then
     self.list[chosen] = { addr = e.addr + need, size = e.size - need }
     info.split = true

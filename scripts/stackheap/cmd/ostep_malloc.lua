@@ -318,6 +318,7 @@ function M.simulate(o, on_step, heap)
     if not heap then return nil, err end
   end
   local ptrs, live = {}, {}      -- ptr index -> block (false: failed); live indexes in order
+  local freed = {}               -- ptr index -> true once freed
   local granted = 0              -- successful allocations: what malloc.py's -A mode checks indexes against
   local function emit(step)
     step.free_list, step.used = heap:free_list(), heap:used()
@@ -327,8 +328,12 @@ function M.simulate(o, on_step, heap)
     local c = #ptrs
     local block, searched, info = heap:malloc(size)
     if not block then
-      return nil, ("ptr[%d] = Alloc(%d): %s; malloc.py stops here with an AssertionError")
-        :format(c, size, searched)
+      local holder = "?"
+      for i, b in ipairs(ptrs) do
+        if b == searched and not freed[i - 1] then holder = i - 1 end
+      end
+      return nil, ("ptr[%d] = Alloc(%d) would get address %d, where ptr[%s]'s zero-size block "
+        .. "is still allocated; malloc.py stops here with an AssertionError"):format(c, size, searched, holder)
     end
     ptrs[c + 1] = block ~= -1 and block
     if block ~= -1 then granted = granted + 1 end
@@ -340,6 +345,7 @@ function M.simulate(o, on_step, heap)
   end
   local function free(c, item)
     local rc, merges = heap:free(ptrs[c + 1])
+    if rc == 0 then freed[c] = true end
     -- malloc.py skips a free whose index is not below its count of
     -- successful allocations, even when that index allocated fine.
     emit { kind = "free", ptr = c, rc = rc, merges = merges, item = item,
@@ -393,13 +399,15 @@ end
 local function explain_lines(o, s)
   local x, lines = s.explain, {}
   local need = x.request
-  local how = ("  request %d"):format(x.size)
-  if o.alignment ~= -1 then how = how .. (", aligned to %d"):format(o.alignment) end
-  if o.headerSize ~= 0 then how = how .. (", plus a %d-byte header"):format(o.headerSize) end
-  lines[1] = how .. (": looking for %d bytes, %s"):format(need,
-    o.policy == "FIRST" and "the first entry that fits"
-    or o.policy == "BEST" and "the smallest entry that fits (the first of equals)"
-    or "the largest entry, if it fits (the first of equals)")
+  local how = tostring(x.size)
+  if o.alignment ~= -1 then
+    how = how .. (" rounded up to %d (alignment %d)"):format(need - o.headerSize, o.alignment)
+  end
+  if o.headerSize ~= 0 then how = how .. (" + %d (header)"):format(o.headerSize) end
+  lines[1] = ("  wants %d bytes%s; %s"):format(need, how == tostring(need) and "" or ": " .. how,
+    o.policy == "FIRST" and "first fit takes the first entry that fits"
+    or o.policy == "BEST" and "best fit takes the smallest entry that fits, the first of equals"
+    or "worst fit takes the largest entry, the first of equals, if it fits")
   for i, e in ipairs(x.examined) do
     local verdict
     if not e.fits then
