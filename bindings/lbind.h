@@ -29,6 +29,9 @@ typedef struct llayout {
 /* lcore.c */
 lmach *shL_tomach(lua_State *L, int i);
 int shL_fail(lua_State *L, lmach *lm);
+/* The metatable `name` for a userdata class: methods as __index, and
+** `close` as both __gc and __close. */
+void shL_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close);
 
 /* loptions.c: sh.machine{...} into a config; returns 1 for check = "raise" */
 int shL_machine_options(lua_State *L, int t, sh_config *c);

@@ -407,6 +407,16 @@ static int l_word(lua_State *L) {
 
 /* ---- registration ---- */
 
+void shL_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close) {
+  luaL_newmetatable(L, name);
+  lua_newtable(L);             /* not luaL_newlib: it sizes the table from an array, not a pointer */
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, close); lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, close); lua_setfield(L, -2, "__close");
+  lua_pop(L, 1);
+}
+
 static const luaL_Reg machine_methods[] = {
   { "alloc", l_alloc }, { "free", l_free }, { "realloc", l_realloc }, { "reset", l_reset },
   { "heap_profile", l_heap_profile }, { "series", l_series }, { "blocks", l_blocks },

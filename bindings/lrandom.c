@@ -78,12 +78,7 @@ void shL_open_random(lua_State *L) {
     { "seed", l_seed }, { "random", l_double }, { "u32", l_u32 }, { "close", l_close },
     { NULL, NULL }
   };
-  luaL_newmetatable(L, SHL_RANDOM);
-  luaL_newlib(L, methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, l_close); lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, l_close); lua_setfield(L, -2, "__close");
-  lua_pop(L, 1);
+  shL_class(L, SHL_RANDOM, methods, l_close);
   lua_pushcfunction(L, l_random_new);
   lua_setfield(L, -2, "random");
 }
