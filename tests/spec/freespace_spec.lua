@@ -184,6 +184,20 @@ describe("ostep-malloc's steps", function()
     assert.same({ "skip", "never allocated" }, { steps[5].kind, steps[5].reason })
   end)
 
+  it("collects the steps, and keeps those before a step malloc.py cannot take", function()
+    local o = { heapSize = 100, baseAddr = 1000, headerSize = 0, alignment = -1, policy = "BEST",
+                order = "ADDRSORT", coalesce = false, ops = assert(ostep.parse_ops("+0,+5")) }
+    local steps, err, before = ostep.steps(o)
+    assert.is_nil(steps)
+    assert.equal("ptr[1] = Alloc(5) would get address 1000, where ptr[0]'s zero-size block is "
+      .. "still allocated; malloc.py stops here with an AssertionError", err)
+    assert.equal(1, #before)
+    assert.same({ { addr = 1000, size = 0 } }, before[1].used)
+    o.ops = assert(ostep.parse_ops("+30,+20,-0"))
+    steps = assert(ostep.steps(o))
+    assert.same({ { addr = 1000, size = 30 }, { addr = 1050, size = 50 } }, steps[3].free_list)
+  end)
+
   it("names the item of a malformed -A list", function()
     local ops, err = ostep.parse_ops("+5,-0,+x")
     assert.is_nil(ops)

@@ -249,6 +249,7 @@ local function engine_heap(o)
     while (1 << top) < o.heapSize do top = top + 1 end
     heap.min_order, heap.max_order = order, top
   elseif o.engine == "csapp_implicit" then
+    -- The textbook's fixed design: -S can only bound its growth; -H, -a, -l and -C do not apply.
     heap = { policy = o.engine, base = 0x1000, max = o.heapSize }
   else
     heap.min_block, heap.split_min = math.max(1, o.headerSize), 1
@@ -258,7 +259,11 @@ local function engine_heap(o)
     end
   end
   local ok, m = pcall(sh.machine, { heap = heap, cache = false })
-  if not ok then return nil, ("--policy %s: %s"):format(o.engine, tostring(m):gsub("^machine: ", "")) end
+  if not ok then
+    local why = tostring(m):gsub("^machine: ", "")
+    if o.engine == "csapp_implicit" then why = why .. " (-S is its growth limit)" end
+    return nil, ("--policy %s: %s"):format(o.engine, why)
+  end
   return setmetatable({ m = m, shift = o.baseAddr - 0x1000, live = {} }, Engine)
 end
 
@@ -386,6 +391,15 @@ function M.simulate(o, on_step, heap)
     end
   end
   return true
+end
+
+--- M.steps(o) -> every step table of the exercise o, in order (what a report
+--- draws); on failure nil, the message, and the steps before it.
+function M.steps(o)
+  local steps = {}
+  local ok, err = M.simulate(o, function(s) steps[#steps + 1] = s end)
+  if not ok then return nil, err, steps end
+  return steps
 end
 
 -- ---- printing, as malloc.py prints -------------------------------------------
