@@ -13,8 +13,8 @@ local M = {}
 -- them stay exact in a Lua integer.
 local LIMIT = 1 << 53
 
--- malloc.py's options: the short and long names, whether a value follows, and
--- the value's type. Ours (--explain) are marked.
+-- malloc.py's options, then ours: short name, long name, kind ("int",
+-- "string" or "flag"), the field it sets (malloc.py's dest), help, default.
 local OPTIONS = {
   { "-s", "--seed", "int", "seed", "the random seed", 0 },
   { "-S", "--size", "int", "heapSize", "size of the heap", 100 },
