@@ -129,7 +129,9 @@ local function configure(parser)
     if o[3] == "flag" then
       parser:flag(names, o[5]):target(o[4])
     else
-      local opt = parser:option(names, o[5]):target(o[4]):argname("<" .. o[4]:upper() .. ">")
+      local help = o[5] .. (o[6] ~= "" and (" (default %s)"):format(o[6]) or "")
+      local opt = parser:option(names, help):target(o[4])
+        :argname(o[3] == "int" and "<n>" or o[4] == "opsList" and "<ops>" or "<name>")
       if o[3] == "int" then opt:convert(int_option(o[1])) end
     end
   end
