@@ -155,6 +155,11 @@ describe("core.random (Python's generator)", function()
     assert.equal(0.15803717805068784, core.random { 0x714244cb, 0x42b64e76, 0x29d }:random())
     -- mt19937ar.c's reference key and first output.
     assert.equal(1067595299, core.random { 0x123, 0x234, 0x345, 0x456 }:u32())
+    -- The module's sh.random is the same; reseeding restarts the sequence.
+    local g = require("stackheap").random(1)
+    local first = g:random()
+    assert.equal(0.13436424411240122, first)
+    assert.equal(first, g:seed(1):random())
   end)
 
   it("refuses a bad key", function()
