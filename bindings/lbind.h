@@ -61,6 +61,9 @@ void shL_open_trace(lua_State *L);
 /* lrandom.c: core.random(seed), Python's generator */
 void shL_open_random(lua_State *L);
 
+/* lsteps.c: m:_tally, m:_differ, m:free_lists (what reports record) */
+extern const luaL_Reg shL_steps_methods[];
+
 /* lframe.c: layouts, frames, and the machine's stack methods */
 extern const luaL_Reg shL_stack_methods[];
 void shL_open_frames(lua_State *L);

@@ -438,6 +438,7 @@ int luaopen_stackheap_core(lua_State *L) {
   luaL_newlib(L, machine_methods);
   luaL_setfuncs(L, shL_stack_methods, 0);
   luaL_setfuncs(L, shL_cache_methods, 0);
+  luaL_setfuncs(L, shL_steps_methods, 0);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, l_gc); lua_setfield(L, -2, "__gc");
   lua_pushcfunction(L, l_gc); lua_setfield(L, -2, "__close");

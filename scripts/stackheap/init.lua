@@ -205,6 +205,20 @@ function methods:snapshot()
   return snap
 end
 
+--- m:map([{width = 64}]) -> a text picture of the heap (a scaled strip of
+--- characters, block by block, then each block) and the stack (frames and
+--- slots, pointers named by the block they reach); print it.
+function methods:map(opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    error(("map: options must be a table, got %s"):format(type(opts)), 2)
+  end
+  local width = opts and opts.width
+  if width ~= nil and (math.type(width) ~= "integer" or width < 8) then
+    error(("map: width must be an integer of at least 8, got %s"):format(tostring(width)), 2)
+  end
+  return table.concat(require("stackheap.map").text(self:snapshot(), opts), "\n")
+end
+
 --- sh.layout(type [, {lang, word}]) describes one type: size, alignment,
 --- whether it is sized, and its fields.
 function M.layout(text, opts)
