@@ -1,7 +1,7 @@
 # test_ostep_malloc.sh — `stackheap ostep-malloc` end to end: a few cases of the table
 # (fixtures/ostep_malloc/cases.txt, all of which tests/spec/ostep_malloc_spec.lua runs in
-# one process) through the executable, byte for byte; then the error paths (malformed -A
-# items, bad flags): a clear message on stderr, nothing on stdout, status 2.
+# one process) through the executable, byte for byte; --html/--svg; then the error paths
+# (malformed -A items, bad flags): a clear message on stderr, nothing on stdout, status 2.
 # shellcheck source=tests/cli/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -71,7 +71,7 @@ bad "-H: header size must not be negative, got -1" -H -1
 bad "-P: percent of allocations must be above 0 (malloc.py asserts it), got 0" -P 0
 bad "-r: range must not be negative" -r -1
 bad "unexpected argument 'extra'" -n 3 extra
-bad "ambiguous option: --s (--seed, --size?)" --s 5
+bad "ambiguous option: --s (--seed, --size, --step, --svg?)" --s 5
 bad "option '-s' requires an argument" -s
 bad "option '-A' requires an argument" -A
 bad "unknown option '--bogus'" --bogus
@@ -83,6 +83,39 @@ bad "-a: a stackheap policy needs a power-of-two alignment, got 3" -p first_fit 
 once -P 0 -A +5 -c
 expect_status 0
 expect_has out "ptr[0] = Alloc(5) returned 1000 (searched 1 elements)"
+
+# ---- the pictures: each step's heap and free list, through the report writer ----
+once -A +10,+20,-0,+5,-1,+8,+99,-9 -H 2 -a 4 -c --html "$TMP/r.html" --svg "$TMP/s.svg" --step 4
+expect_status 0
+"$STACKHEAP" ostep-malloc -A +10,+20,-0,+5,-1,+8,+99,-9 -H 2 -a 4 -c >"$TMP/plain"
+expect_file "$TMP/out" "$TMP/plain" "stdout with --html/--svg"
+svg=$(cat "$TMP/s.svg")
+html=$(cat "$TMP/r.html")
+expect_has svg "Step 4 of 8: ptr[2] = Alloc(5) returned 1000 (searched 2 elements)"
+expect_has svg "ptr[2]"
+expect_has svg "Heap — 100 bytes"
+expect_has html "Free(ptr[0]) returned 0"
+expect_has html "out of memory"
+expect_has html "Invalid Free: Skipping"
+# A stopped exercise still gets its report: the steps before the stop.
+once -A +0,+5 --html "$TMP/stop.html"
+expect_status 2
+html=$(cat "$TMP/stop.html")
+expect_has html "ptr[0] = Alloc(0) returned 1000"
+bad "--step needs --svg" --step 3 -n 2
+bad "--step must be 1 or more, got 0" -n 2 --svg "$TMP/x.svg" --step 0
+# Known only once the exercise ran: its text is printed, then the error.
+late() {
+  local want=$1
+  shift
+  once "$@"
+  expect_status 2
+  expect_has out "compute False"
+  expect_has err "$want"
+}
+late "--step 30: the exercise has 2 operations" -n 2 --svg "$TMP/x.svg" --step 30
+late "--svg: the exercise performed no operation to draw" -n 0 --svg "$TMP/x.svg"
+late "cannot write the report: /nonexistent/dir/r.html" -n 2 --html /nonexistent/dir/r.html
 
 once --help
 expect_status 0

@@ -215,6 +215,6 @@ describe("ostep-malloc's steps", function()
     assert.same({ "--allocList=" }, ostep.normalize { "-A", "" })
     local argv, err = ostep.normalize { "--s", "1" }
     assert.is_nil(argv)
-    assert.equal("ostep-malloc: ambiguous option: --s (--seed, --size?)", err)
+    assert.equal("ostep-malloc: ambiguous option: --s (--seed, --size, --step, --svg?)", err)
   end)
 end)

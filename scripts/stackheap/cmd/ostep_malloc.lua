@@ -1,8 +1,8 @@
 -- stackheap.cmd.ostep_malloc: `stackheap ostep-malloc`, OSTEP's free-space homework simulator
 -- (vm-freespace/malloc.py): same flags, same draws, same printed text; plus --explain and engine policies.
 --
--- The simulation yields one step table per operation (M.simulate), so a report
--- writer can draw each step's free list and heap later; printing is one consumer.
+-- The simulation yields one step table per operation (M.simulate); printing is one
+-- consumer, the report writer (--html, --svg) another.
 local core = require "stackheap.core"
 local freespace = require "stackheap.freespace"
 local pyint = require "stackheap.pyint"
@@ -33,6 +33,11 @@ local OPTIONS = {
   { "-c", "--compute", "flag", "solve", "compute answers for me" },
   { nil, "--explain", "flag", "explain", "(stackheap) for each allocation, the entries "
       .. "examined and why the chosen one won; implies -c" },
+  { nil, "--html", "string", "html", "(stackheap) write a step-through report of the "
+      .. "free list and the heap at every operation to FILE", "" },
+  { nil, "--svg", "string", "svg", "(stackheap) write the heap and free list at one "
+      .. "operation (--step, default the last) as an SVG picture to FILE", "" },
+  { nil, "--step", "int", "step", "(stackheap) the operation --svg draws, from 1", "" },
 }
 
 -- ---- the command line as optparse reads it ------------------------------
@@ -110,6 +115,7 @@ function M.normalize(argv)
 end
 
 local function int_option(flag)
+  flag = flag or "--step"
   return function(text)
     local n = pyint.parse_option(text)
     if not n then return nil, ("option %s: invalid integer value: '%s'"):format(flag, text) end
@@ -131,8 +137,9 @@ local function configure(parser)
     else
       local help = o[5] .. (o[6] ~= "" and (" (default %s)"):format(o[6]) or "")
       local opt = parser:option(names, help):target(o[4])
-        :argname(o[3] == "int" and "<n>" or o[4] == "opsList" and "<ops>" or "<name>")
-      if o[3] == "int" then opt:convert(int_option(o[1])) end
+        :argname(o[3] == "int" and "<n>" or o[4] == "opsList" and "<ops>"
+          or (o[4] == "html" or o[4] == "svg") and "<file>" or "<name>")
+      if o[3] == "int" then opt:convert(int_option(o[1] or o[2])) end
     end
   end
   parser:argument("extra", "malloc.py ignores words that are not options; stackheap refuses them.")
@@ -186,6 +193,11 @@ local function settings(args)
       :format(args.extra[1])
   end
   if o.explain then o.solve = true end
+  if o.html == "" then o.html = nil end
+  if o.svg == "" then o.svg = nil end
+  if o.step == "" then o.step = nil end
+  if o.step and not o.svg then return nil, "--step needs --svg" end
+  if o.step and o.step < 1 then return nil, ("--step must be 1 or more, got %d"):format(o.step) end
   if member(freespace.POLICIES, o.policy) then
     o.engine = nil
   elseif member(core.policies(), o.policy) then
@@ -293,7 +305,10 @@ end
 local function engine_blocks(self, state)
   local out = {}
   for b in self.m:blocks() do
-    if b.state == state then out[#out + 1] = { addr = b.addr + self.shift, size = b.size } end
+    if b.state == state then
+      out[#out + 1] = { addr = b.addr + self.shift, size = b.size,
+                        payload = b.payload and b.payload + self.shift, requested = b.requested }
+    end
   end
   return out
 end
@@ -493,6 +508,101 @@ local function printer(o, out)
   end
 end
 
+-- ---- the report: each step's heap and free list, for --html and --svg ---------
+
+-- malloc.py's ptr[] array drawn as a frame of pointer slots, so the picture
+-- shows which block each ptr[i] names (and, in -A mode, a freed one dangling,
+-- as malloc.py keeps it); random mode forgets a freed pointer, as it does.
+local STACK_TOP = 0x7fff0000
+
+local function ptr_frame(values)
+  local slots, n = {}, 0
+  for c, v in pairs(values) do
+    n = math.max(n, c + 1)
+    slots[#slots + 1] = { name = ("ptr[%d]"):format(c), type = "*mut u8", size = 8, kind = "p",
+      addr = STACK_TOP - 8 * (c + 1), value = tostring(v),   -- decimal, as malloc.py prints
+      bytes = (string.pack("<i8", v):gsub(".", function(ch) return ("%02x"):format(ch:byte()) end)) }
+  end
+  table.sort(slots, function(a, b) return a.addr > b.addr end)
+  return { name = "malloc.py's ptr[]", sp = STACK_TOP - 8 * n, fp = STACK_TOP, top = STACK_TOP,
+           slots = slots }
+end
+
+-- A step table as the report writer takes it (docs/REPORTS.md): the blocks
+-- tiling the heap, the free list in its order, the line malloc.py printed.
+local function report_step(o, s, text, requested)
+  if s.kind == "skip" then
+    return { op = "free", text = text, line = s.item or 0, error = "Invalid Free: Skipping" }
+  end
+  local blocks, order = {}, {}
+  for _, b in ipairs(s.used) do
+    if b.size > 0 then         -- a zero-size block covers no byte to draw
+      blocks[#blocks + 1] = { addr = b.addr, size = b.size, state = "used",
+        payload = b.payload or b.addr + o.headerSize, requested = b.requested or requested[b.addr] }
+    end
+  end
+  for _, e in ipairs(s.free_list) do
+    if e.size > 0 then
+      blocks[#blocks + 1] = { addr = e.addr, size = e.size, state = "free" }
+      order[#order + 1] = e.addr
+    end
+  end
+  table.sort(blocks, function(a, b) return a.addr < b.addr end)
+  local failed = s.kind == "alloc" and s.block == -1
+  return { op = s.kind, text = text, line = s.item or 0, blocks = blocks, free_lists = { order },
+           searched = s.searched, heap_bytes = o.heapSize,
+           error = failed and "out of memory" or s.rc == -1 and "not a live block" or nil }
+end
+
+-- Returns on_step for the simulation, feeding print and the writer, and a
+-- function that writes the files at the end.
+local function reporter(o, print_step)
+  if not (o.html or o.svg) then return print_step, function() return true end end
+  local report = require "stackheap.report"
+  local lines = {}
+  if o.ops then
+    for item in (o.opsList .. ","):gmatch("([^,]*),") do lines[#lines + 1] = item end
+  end
+  local title = ("ostep-malloc: %s, %s%s, %s"):format(o.policy, o.order,
+    o.coalesce and ", coalescing" or "",
+    o.ops and "-A " .. o.opsList or "seed " .. pyint.tostring(o.seed))
+  local w = report.new { title = title,
+    source = o.ops and { name = "-A", text = table.concat(lines, "\n") .. "\n" } or nil }
+  w:machine(1, { word = 8, policy = o.policy, order = o.order })
+  local requested, ptrs = {}, {}   -- block -> requested size; ptr index -> payload shown
+  local function on_step(s)
+    print_step(s)
+    if s.kind == "alloc" and s.block ~= -1 then
+      requested[s.block] = s.size
+      ptrs[s.ptr] = s.payload
+    elseif s.kind == "free" and not o.ops then
+      ptrs[s.ptr] = nil
+    end
+    local text = s.kind == "alloc" and ("ptr[%d] = Alloc(%d) returned %d (searched %d elements)")
+        :format(s.ptr, s.size, o.ops and s.block or s.payload, s.searched)
+      or s.kind == "free" and ("Free(ptr[%d]) returned %d"):format(s.ptr, s.rc)
+      or "Invalid Free: Skipping"
+    local step = report_step(o, s, text, requested)
+    step.frames = { ptr_frame(ptrs) }
+    w:step(step)
+  end
+  local function finish()
+    if o.html then
+      local ok, err = w:html(o.html)
+      if not ok then return nil, "cannot write the report: " .. tostring(err) end
+    end
+    if o.svg then
+      if w.n == 0 then return nil, "--svg: the exercise performed no operation to draw" end
+      local step = o.step or w.n
+      if step > w.n then return nil, ("--step %d: the exercise has %d operations"):format(step, w.n) end
+      local ok, err = require("stackheap.svg").write_step(w, step, o.svg)
+      if not ok then return nil, "cannot write the picture: " .. tostring(err) end
+    end
+    return true
+  end
+  return on_step, finish
+end
+
 local function header(o, out)
   local function py(v) return v == true and "True" or v == false and "False" or tostring(v) end
   if o.engine then
@@ -523,8 +633,13 @@ local function run(args)
   local heap, herr = M.heap(o)
   if not heap then return fail(herr) end
   header(o, io.stdout)
-  local ok, e = M.simulate(o, printer(o, io.stdout), heap)
+  local on_step, finish = reporter(o, printer(o, io.stdout))
+  local ok, e = M.simulate(o, on_step, heap)
+  -- The report is written even when the exercise stops: its steps up to
+  -- there are the ones worth looking at.
+  local written, werr = finish()
   if not ok then return fail(e) end
+  if not written then return fail(werr) end
   return 0
 end
 
@@ -534,9 +649,9 @@ M.description = "A drop-in for vm-freespace/malloc.py from Operating Systems: Th
   .. "Pieces: the same flags, the same random operations for a seed, the same printed "
   .. "answers with -c. Where malloc.py crashes (malformed -A items, freeing an allocation "
   .. "that failed, a block at an address already handed out) it prints a clear error "
-  .. "instead; docs/COMPAT.md lists every difference. Extensions: --explain, and -p with a "
-  .. "stackheap policy name (next_fit, buddy, ...) to run the same exercise on stackheap's "
-  .. "own allocator."
+  .. "instead; docs/COMPAT.md lists every difference. Extensions: --explain; --html and "
+  .. "--svg, the heap and the free list drawn at each step; and -p with a stackheap policy "
+  .. "name (next_fit, buddy, ...) to run the same exercise on stackheap's own allocator."
 M.configure = configure
 M.run = run
 
