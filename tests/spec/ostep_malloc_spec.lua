@@ -26,11 +26,8 @@ local function words(text)
 end
 
 local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
+  local f <close> = io.open(path, "rb")
+  return f and f:read("a")
 end
 
 -- Runs the command with io.stdout and io.stderr sent to temporary files.
