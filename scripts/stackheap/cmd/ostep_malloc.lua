@@ -510,22 +510,35 @@ end
 
 -- ---- the report: each step's heap and free list, for --html and --svg ---------
 
--- malloc.py's ptr[] array drawn as a frame of pointer slots, so the picture
--- shows which block each ptr[i] names (and, in -A mode, a freed one dangling,
--- as malloc.py keeps it); random mode forgets a freed pointer, as it does.
-local STACK_TOP = 0x7fff0000
+-- malloc.py's ptr[] array drawn as a frame, so the picture shows which block
+-- each ptr[i] names (in -A mode a freed one keeps its value and is drawn
+-- dangling, as malloc.py keeps it; random mode forgets it, as malloc.py
+-- does). The frame is fixed for the whole run and each step writes only the
+-- pointer that changed, so a long run costs a word a step: one slot a
+-- pointer up to SLOTS allocations, else one array slot.
+local STACK_TOP, SLOTS = 0x7fff0000, 64
 
-local function ptr_frame(values)
-  local slots, n = {}, 0
-  for c, v in pairs(values) do
-    n = math.max(n, c + 1)
-    slots[#slots + 1] = { name = ("ptr[%d]"):format(c), type = "*mut u8", size = 8, kind = "p",
-      addr = STACK_TOP - 8 * (c + 1), value = tostring(v),   -- decimal, as malloc.py prints
-      bytes = (string.pack("<i8", v):gsub(".", function(ch) return ("%02x"):format(ch:byte()) end)) }
+local function ptr_frame(n)
+  local slots = {}
+  if n <= SLOTS then
+    for c = 0, n - 1 do
+      slots[#slots + 1] = { name = ("ptr[%d]"):format(c), type = "*mut u8", size = 8, kind = "p",
+                            addr = STACK_TOP - 8 * (c + 1) }
+    end
+  else
+    slots[1] = { name = "ptr", type = ("[*mut u8; %d]"):format(n), size = 8 * n, kind = "a",
+                 addr = STACK_TOP - 8 * n }
   end
   table.sort(slots, function(a, b) return a.addr > b.addr end)
-  return { name = "malloc.py's ptr[]", sp = STACK_TOP - 8 * n, fp = STACK_TOP, top = STACK_TOP,
-           slots = slots }
+  return { name = "malloc.py's ptr[]", sp = STACK_TOP - 8 * math.max(n, 1), fp = STACK_TOP,
+           top = STACK_TOP, slots = slots }
+end
+
+-- ptr[c]'s word in the frame, holding v.
+local function ptr_write(n, c, v)
+  local addr = n <= SLOTS and STACK_TOP - 8 * (c + 1) or STACK_TOP - 8 * n + 8 * c
+  return { addr = addr, bytes = (string.pack("<i8", v):gsub(".", function(ch)
+    return ("%02x"):format(ch:byte()) end)) }
 end
 
 -- A step table as the report writer takes it (docs/REPORTS.md): the blocks
@@ -569,21 +582,31 @@ local function reporter(o, print_step)
   local w = report.new { title = title,
     source = o.ops and { name = "-A", text = table.concat(lines, "\n") .. "\n" } or nil }
   w:machine(1, { word = 8, policy = o.policy, order = o.order })
-  local requested, ptrs = {}, {}   -- block -> requested size; ptr index -> payload shown
+  -- How many pointers ptr[] will hold: the -A list says; a random run is
+  -- simulated once beforehand (the same draws) to count them.
+  local n = 0
+  if o.ops then
+    for _, op in ipairs(o.ops) do if op.kind == "alloc" then n = n + 1 end end
+  else
+    M.simulate(o, function(s) if s.kind == "alloc" then n = n + 1 end end)
+  end
+  local requested, first = {}, true  -- block -> requested size
   local function on_step(s)
     print_step(s)
-    if s.kind == "alloc" and s.block ~= -1 then
-      requested[s.block] = s.size
-      ptrs[s.ptr] = s.payload
+    local write
+    if s.kind == "alloc" then
+      if s.block ~= -1 then requested[s.block] = s.size end
+      write = ptr_write(n, s.ptr, s.block ~= -1 and s.payload or 0)
     elseif s.kind == "free" and not o.ops then
-      ptrs[s.ptr] = nil
+      write = ptr_write(n, s.ptr, 0)
     end
     local text = s.kind == "alloc" and ("ptr[%d] = Alloc(%d) returned %d (searched %d elements)")
         :format(s.ptr, s.size, o.ops and s.block or s.payload, s.searched)
       or s.kind == "free" and ("Free(ptr[%d]) returned %d"):format(s.ptr, s.rc)
       or "Invalid Free: Skipping"
     local step = report_step(o, s, text, requested)
-    step.frames = { ptr_frame(ptrs) }
+    if first then step.frames, first = { ptr_frame(n) }, false end
+    step.memory = { write }
     w:step(step)
   end
   local function finish()
