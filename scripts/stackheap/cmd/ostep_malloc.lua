@@ -329,8 +329,9 @@ end
 --- on_step(step) for each operation malloc.py prints, where step is
 ---   {kind = "alloc", ptr, size, block (-1: failed), payload, searched,
 ---    explain = {request, examined = {{addr, size, fits, wins}...}, chosen, split}}
----   {kind = "free", ptr, rc}       {kind = "skip", item, reason}
---- each with free_list (in list order) and used (address order) after the
+---   {kind = "free", ptr, rc, merges}       {kind = "skip", ptr, reason}
+--- each with item (its place in the -A list; nil in random mode), and, but
+--- for skips, free_list (in list order) and used (address order) after the
 --- operation: what a report draws. Returns true, or nil and a message when
 --- the exercise cannot go on (malloc.py crashes there).
 function M.simulate(o, on_step, heap)
@@ -346,7 +347,7 @@ function M.simulate(o, on_step, heap)
     step.free_list, step.used = heap:free_list(), heap:used()
     on_step(step)
   end
-  local function alloc(size, random_mode)
+  local function alloc(size, random_mode, item)
     local c = #ptrs
     local block, searched, info = heap:malloc(size)
     if not block then
@@ -361,7 +362,7 @@ function M.simulate(o, on_step, heap)
     if block ~= -1 then granted = granted + 1 end
     if block ~= -1 and random_mode then live[#live + 1] = c end
     local payload = block == -1 and -1 or info.payload or block + o.headerSize
-    emit { kind = "alloc", ptr = c, size = size, block = block, payload = payload,
+    emit { kind = "alloc", ptr = c, item = item, size = size, block = block, payload = payload,
            searched = searched, explain = not o.engine and info or nil }
     return true
   end
@@ -377,7 +378,7 @@ function M.simulate(o, on_step, heap)
   if o.ops then
     for i, op in ipairs(o.ops) do
       if op.kind == "alloc" then
-        local ok, e = alloc(op.size)
+        local ok, e = alloc(op.size, false, i)
         if not ok then return nil, e end
       elseif op.index >= #ptrs then
         on_step { kind = "skip", item = i, ptr = op.index, reason = "never allocated" }
@@ -580,7 +581,7 @@ local function reporter(o, print_step)
     o.coalesce and ", coalescing" or "",
     o.ops and "-A " .. o.opsList or "seed " .. pyint.tostring(o.seed))
   local w = report.new { title = title,
-    source = o.ops and { name = "-A", text = table.concat(lines, "\n") .. "\n" } or nil }
+    source = o.ops and { name = "-A", text = table.concat(lines, "\n") } or nil }
   w:machine(1, { word = 8, policy = o.policy, order = o.order })
   -- How many pointers ptr[] will hold: the -A list says; a random run is
   -- simulated once beforehand (the same draws) to count them.
