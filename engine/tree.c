@@ -4,8 +4,9 @@
 #include <string.h>
 #include "tree.h"
 
-#define LB 16                  /* entries per leaf: a field of all of them spans two cache lines */
-#define IB 16                  /* children per inner node */
+#define LB 15                  /* entries per leaf: with the count, the keys fill two cache lines */
+#define IB 15                  /* children per inner node */
+#define NODE 512               /* bytes a node takes, aligned to cache lines */
 #define NONE UINT32_MAX
 #define MAXH 40                /* far above any height 2^32 entries can reach */
 
@@ -15,22 +16,29 @@
 #define FEW(cap) ((cap) / 4)
 #define MERGE(cap) ((cap) * 3 / 4)
 
+/* A search reads n and key[] first: they share the node's first two lines. */
 struct shT_leaf {
-  uint64_t key[LB], size[LB], a[LB], b[LB];
   uint32_t n;                  /* entries; on the free chain, the next free leaf */
+  uint64_t key[LB], size[LB], a[LB], b[LB];
+  char pad[NODE - 8 - 32 * LB];
 };
 
 struct shT_inner {
-  uint64_t key[IB], a[IB];     /* each child's first entry: separators that stay exact */
-  uint64_t max[IB];            /* each child's largest size */
-  uint32_t cnt[IB], kid[IB];
   uint32_t n;                  /* children; on the free chain, the next free node */
+  uint64_t key[IB];            /* each child's first entry: separators that stay exact */
+  uint32_t kid[IB], cnt[IB];
+  uint64_t a[IB];
+  uint64_t max[IB];            /* each child's largest size */
+  char pad[NODE - 8 - 32 * IB];
 };
+
+_Static_assert(sizeof(struct shT_leaf) == NODE && sizeof(struct shT_inner) == NODE,
+               "nodes fill whole cache lines");
 
 /* The way down to a leaf: the child taken in each inner node, root first. */
 typedef struct path {
   uint32_t node[MAXH], idx[MAXH];
-  uint64_t base[MAXH + 1];     /* entries ordered before the subtree at each depth */
+  uint64_t base[MAXH + 1];     /* entries ordered before the subtree at each depth (ranked) */
   uint32_t leaf;
 } path;
 
@@ -46,8 +54,8 @@ void shT_init2(sh_tree *t) {
 
 void shT_free(sh_tree *t) {
   int c = t->composite;
-  free(t->lf);
-  free(t->in);
+  free(t->lraw);
+  free(t->iraw);
   shT_init(t);
   t->composite = c;
 }
@@ -71,24 +79,37 @@ static int lt2(const sh_tree *t, uint64_t k1, uint64_t a1, uint64_t k2, uint64_t
 ** orders before (key, a), every entry right of it after. */
 static uint32_t descend(const sh_tree *t, uint64_t key, uint64_t a, path *p) {
   uint32_t x = t->root, d;
-  uint64_t r = 0;
   for (d = 0; d < t->height; d++) {
     const struct shT_inner *in = &t->in[x];
     uint32_t i = 1;
-    p->base[d] = r;
-    while (i < in->n && le2(t, in->key[i], in->a[i], key, a)) r += in->cnt[i++ - 1];
+    if (t->composite)
+      while (i < in->n && le2(t, in->key[i], in->a[i], key, a)) i++;
+    else                       /* the common case, without the tie test */
+      while (i < in->n && in->key[i] <= key) i++;
     p->node[d] = x;
     p->idx[d] = --i;
     x = in->kid[i];
   }
-  p->base[d] = r;
   return p->leaf = x;
+}
+
+/* Fill p->base: only ranks need the counts, so only they read them. */
+static void rank_path(const sh_tree *t, path *p) {
+  uint32_t d, i;
+  uint64_t r = 0;
+  for (d = 0; d < t->height; d++) {
+    const struct shT_inner *in = &t->in[p->node[d]];
+    p->base[d] = r;
+    for (i = 0; i < p->idx[d]; i++) r += in->cnt[i];
+  }
+  p->base[d] = r;
 }
 
 /* Entries of leaf l before (key, a), and those at or before it. */
 static uint32_t lower(const sh_tree *t, const struct shT_leaf *l, uint64_t key, uint64_t a) {
   uint32_t j = 0;
-  while (j < l->n && lt2(t, l->key[j], l->a[j], key, a)) j++;
+  if (t->composite) while (j < l->n && lt2(t, l->key[j], l->a[j], key, a)) j++;
+  else while (j < l->n && l->key[j] < key) j++;
   return j;
 }
 
@@ -180,6 +201,7 @@ uint64_t shT_rank2(const sh_tree *t, uint64_t key, uint64_t a) {
   uint32_t j;
   if (t->count == 0) return 0;
   j = seek(t, key, a, &p);
+  rank_path(t, &p);
   return p.base[t->height] + j;
 }
 
@@ -237,6 +259,7 @@ int shT_first_fit_from(const sh_tree *t, uint64_t key, uint64_t a, uint64_t need
   uint32_t j, d, c;
   if (t->count == 0) return 0;
   j = seek(t, key, a, &p);
+  rank_path(t, &p);
   l = &t->lf[p.leaf];
   for (; j < l->n; j++)
     if (l->size[j] >= need) {
@@ -258,25 +281,34 @@ int shT_first_fit_from(const sh_tree *t, uint64_t key, uint64_t a, uint64_t need
 
 /* ---- node pools ---- */
 
-static void *grow(void *v, uint32_t *cap, uint32_t need, size_t size) {
+/* Pools grow by half (not double: less idle memory) and stay aligned to
+** cache lines. realloc, not a fresh block: a large pool is moved by
+** remapping its pages, without a copy; the nodes move only when the
+** block's alignment changed. */
+static void *grow(void **raw, void *nodes, uint32_t *cap, uint32_t need) {
   uint64_t c = (uint64_t)*cap + *cap / 2 + 1;
-  void *nv;
+  size_t was = nodes ? (size_t)((char *)nodes - (char *)*raw) : 0, now;
+  char *nv;
   if (c < need) c = need;
   if (c >= NONE) c = NONE - 1;
-  if (c < need || c > SIZE_MAX / size) return NULL;
-  if ((nv = realloc(v, (size_t)c * size)) != NULL) *cap = (uint32_t)c;
-  return nv;
+  if (c < need || c > (SIZE_MAX - 64) / NODE) return NULL;
+  if ((nv = realloc(*raw, (size_t)c * NODE + 64)) == NULL) return NULL;
+  now = (size_t)(-(uintptr_t)nv & 63);
+  if (now != was) memmove(nv + now, nv + was, (size_t)*cap * NODE);
+  *raw = nv;
+  *cap = (uint32_t)c;
+  return nv + now;
 }
 
 /* Room for one more leaf and ni more inner nodes, so a split never fails halfway. */
 static int reserve(sh_tree *t, uint32_t ni) {
   if (t->nlfree == 0 && t->lused == t->lcap) {
-    struct shT_leaf *l = grow(t->lf, &t->lcap, t->lused + 1, sizeof *l);
+    struct shT_leaf *l = grow(&t->lraw, t->lf, &t->lcap, t->lused + 1);
     if (l == NULL) return -1;
     t->lf = l;
   }
   if (t->nifree + (t->icap - t->iused) < ni) {
-    struct shT_inner *in = grow(t->in, &t->icap, t->iused + ni, sizeof *in);
+    struct shT_inner *in = grow(&t->iraw, t->in, &t->icap, t->iused + ni);
     if (in == NULL) return -1;
     t->in = in;
   }
@@ -330,33 +362,62 @@ static void imove(struct shT_inner *d, uint32_t di, const struct shT_inner *s, u
   memmove(&d->kid[di], &s->kid[si], n * sizeof d->kid[0]);
 }
 
+/* Largest size in node x at depth d. */
+static uint64_t max_of(const sh_tree *t, uint32_t x, uint32_t d) {
+  uint64_t m = 0;
+  uint32_t j;
+  if (d == t->height) {
+    const struct shT_leaf *l = &t->lf[x];
+    for (j = 0; j < l->n; j++) if (l->size[j] > m) m = l->size[j];
+  } else {
+    const struct shT_inner *in = &t->in[x];
+    for (j = 0; j < in->n; j++) if (in->max[j] > m) m = in->max[j];
+  }
+  return m;
+}
+
+/* Copy child i's first entry into inner node in, whose children are at depth d. */
+static void first_of(const sh_tree *t, struct shT_inner *in, uint32_t i, uint32_t d) {
+  if (d == t->height) {
+    in->key[i] = t->lf[in->kid[i]].key[0];
+    in->a[i] = t->lf[in->kid[i]].a[0];
+  } else {
+    in->key[i] = t->in[in->kid[i]].key[0];
+    in->a[i] = t->in[in->kid[i]].a[0];
+  }
+}
+
 /* Recompute what inner node x says of its child i, at depth d + 1. */
 static void refresh(sh_tree *t, uint32_t x, uint32_t i, uint32_t d) {
   struct shT_inner *in = &t->in[x];
-  uint64_t m = 0, c = 0;
-  uint32_t j;
+  uint32_t j, kid = in->kid[i];
+  uint64_t c = 0;
   if (d + 1 == t->height) {
-    const struct shT_leaf *l = &t->lf[in->kid[i]];
-    for (j = 0; j < l->n; j++) if (l->size[j] > m) m = l->size[j];
-    in->key[i] = l->key[0];
-    in->a[i] = l->a[0];
-    c = l->n;
+    c = t->lf[kid].n;
   } else {
-    const struct shT_inner *k = &t->in[in->kid[i]];
-    for (j = 0; j < k->n; j++) {
-      if (k->max[j] > m) m = k->max[j];
-      c += k->cnt[j];
-    }
-    in->key[i] = k->key[0];
-    in->a[i] = k->a[0];
+    for (j = 0; j < t->in[kid].n; j++) c += t->in[kid].cnt[j];
   }
-  in->max[i] = m;
+  first_of(t, in, i, d + 1);
+  in->max[i] = max_of(t, kid, d + 1);
   in->cnt[i] = (uint32_t)c;
 }
 
-static void refresh_path(sh_tree *t, const path *p) {
+/* The summaries along the path, after one entry of the
+** leaf (at index j) changed: the count by dc, a size from was to now (gone:
+** removed). A maximum is rescanned only when it may have shrunk. */
+static void retell(sh_tree *t, const path *p, uint32_t j, int dc, uint64_t was, uint64_t now,
+                   int gone) {
+  int first = j == 0;
   uint32_t d = t->height;
-  while (d-- > 0) refresh(t, p->node[d], p->idx[d], d);
+  while (d-- > 0) {
+    struct shT_inner *in = &t->in[p->node[d]];
+    uint32_t i = p->idx[d];
+    in->cnt[i] += (uint32_t)dc;
+    if (!gone && now >= in->max[i]) in->max[i] = now;
+    else if (was == in->max[i]) in->max[i] = max_of(t, in->kid[i], d + 1);
+    if (first) first_of(t, in, i, d + 1);
+    first = first && i == 0;
+  }
 }
 
 /* ---- insertion ---- */
@@ -440,6 +501,10 @@ int shT_insert(sh_tree *t, uint64_t key, uint64_t size, uint64_t a, uint64_t b) 
   l->b[j] = b;
   l->n++;
   t->count++;
+  if (y == NONE) {
+    retell(t, &p, j, 1, 0, size, 0);
+    return 0;
+  }
   for (d = t->height; d-- > 0;) {
     refresh(t, p.node[d], p.idx[d], d);
     if (y != NONE) y = put_child(t, p.node[d], p.idx[d], y, d, edge[d]);
@@ -531,12 +596,18 @@ int shT_remove2(sh_tree *t, uint64_t key, uint64_t a) {
   path p;
   struct shT_leaf *l;
   uint32_t j, d;
+  uint64_t was;
   if (!at_seek(t, key, a, &p, &j)) return 0;
   l = &t->lf[p.leaf];
+  was = l->size[j];
   lmove(l, j, l, j + 1, l->n - j - 1);
   l->n--;
   if (--t->count == 0) {
     clear(t);
+    return 1;
+  }
+  if (t->height == 0 || (l->n > 0 && (l->n >= FEW(LB) || t->in[p.node[t->height - 1]].n == 1))) {
+    retell(t, &p, j, -1, was, 0, 1);   /* no node changes shape */
     return 1;
   }
   for (d = t->height; d-- > 0;) {
@@ -572,22 +643,26 @@ int shT_update(sh_tree *t, uint64_t key, uint64_t a, const shT_node *nv) {
   path p;
   uint32_t j;
   struct shT_leaf *l;
+  uint64_t was;
   if (!at_seek(t, key, a, &p, &j)) return 0;
   l = &t->lf[p.leaf];
+  was = l->size[j];
   l->key[j] = nv->key;
   l->size[j] = nv->size;
   l->a[j] = nv->a;
   l->b[j] = nv->b;
-  refresh_path(t, &p);
+  retell(t, &p, j, 0, was, nv->size, 0);
   return 1;
 }
 
 void shT_set_size(sh_tree *t, uint64_t key, uint64_t size) {
   path p;
   uint32_t j;
+  uint64_t was;
   if (!at_seek(t, key, 0, &p, &j)) return;
+  was = t->lf[p.leaf].size[j];
   t->lf[p.leaf].size[j] = size;
-  refresh_path(t, &p);
+  retell(t, &p, j, 0, was, size, 0);
 }
 
 /* ---- walking ---- */

@@ -15,8 +15,9 @@ struct shT_leaf;
 struct shT_inner;
 
 typedef struct sh_tree {
-  struct shT_leaf *lf;         /* node pools, linked by index */
+  struct shT_leaf *lf;         /* node pools, linked by index, aligned inside */
   struct shT_inner *in;
+  void *lraw, *iraw;           /* the blocks holding them */
   uint32_t lcap, lused, lfree, nlfree;
   uint32_t icap, iused, ifree, nifree;
   uint32_t root, height, count;/* height 0: the root is a leaf */
