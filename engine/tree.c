@@ -525,8 +525,23 @@ int shT_insert(sh_tree *t, uint64_t key, uint64_t size, uint64_t a, uint64_t b) 
 
 /* ---- removal ---- */
 
+/* Nodes at depth d, leaves or inner nodes alike. */
 static uint32_t size_of(const sh_tree *t, uint32_t x, uint32_t d) {
   return d == t->height ? t->lf[x].n : t->in[x].n;
+}
+
+static void set_size(sh_tree *t, uint32_t x, uint32_t d, uint32_t n) {
+  if (d == t->height) t->lf[x].n = n; else t->in[x].n = n;
+}
+
+static void nmove(sh_tree *t, uint32_t d, uint32_t dx, uint32_t dj, uint32_t sx, uint32_t sj,
+                  uint32_t n) {
+  if (d == t->height) lmove(&t->lf[dx], dj, &t->lf[sx], sj, n);
+  else imove(&t->in[dx], dj, &t->in[sx], sj, n);
+}
+
+static void free_node(sh_tree *t, uint32_t x, uint32_t d) {
+  if (d == t->height) free_leaf(t, x); else free_inner(t, x);
 }
 
 /* Children i and i + 1 of inner node x (at depth d + 1) share their
@@ -534,52 +549,29 @@ static uint32_t size_of(const sh_tree *t, uint32_t x, uint32_t d) {
 static void rebalance(sh_tree *t, uint32_t x, uint32_t i, uint32_t d) {
   struct shT_inner *in = &t->in[x];
   uint32_t lx = in->kid[i], rx = in->kid[i + 1], ln, rn, want, k;
-  int leaf = d + 1 == t->height;
   ln = size_of(t, lx, d + 1);
   rn = size_of(t, rx, d + 1);
-  if (ln + rn <= MERGE(leaf ? LB : IB)) {
-    if (leaf) {
-      lmove(&t->lf[lx], ln, &t->lf[rx], 0, rn);
-      t->lf[lx].n += rn;
-      free_leaf(t, rx);
-    } else {
-      imove(&t->in[lx], ln, &t->in[rx], 0, rn);
-      t->in[lx].n += rn;
-      free_inner(t, rx);
-    }
+  if (ln + rn <= MERGE(d + 1 == t->height ? LB : IB)) {
+    nmove(t, d + 1, lx, ln, rx, 0, rn);
+    set_size(t, lx, d + 1, ln + rn);
+    free_node(t, rx, d + 1);
     imove(in, i + 1, in, i + 2, in->n - i - 2);
     in->n--;
     refresh(t, x, i, d);
     return;
   }
   want = (ln + rn) / 2;
-  if (leaf) {
-    struct shT_leaf *L = &t->lf[lx], *R = &t->lf[rx];
-    if (ln < want) {
-      k = want - ln;
-      lmove(L, ln, R, 0, k);
-      lmove(R, 0, R, k, rn - k);
-    } else {
-      k = ln - want;
-      lmove(R, k, R, 0, rn);
-      lmove(R, 0, L, want, k);
-    }
-    L->n = want;
-    R->n = ln + rn - want;
+  if (ln < want) {
+    k = want - ln;
+    nmove(t, d + 1, lx, ln, rx, 0, k);
+    nmove(t, d + 1, rx, 0, rx, k, rn - k);
   } else {
-    struct shT_inner *L = &t->in[lx], *R = &t->in[rx];
-    if (ln < want) {
-      k = want - ln;
-      imove(L, ln, R, 0, k);
-      imove(R, 0, R, k, rn - k);
-    } else {
-      k = ln - want;
-      imove(R, k, R, 0, rn);
-      imove(R, 0, L, want, k);
-    }
-    L->n = want;
-    R->n = ln + rn - want;
+    k = ln - want;
+    nmove(t, d + 1, rx, k, rx, 0, rn);
+    nmove(t, d + 1, rx, 0, lx, want, k);
   }
+  set_size(t, lx, d + 1, want);
+  set_size(t, rx, d + 1, ln + rn - want);
   refresh(t, x, i, d);
   refresh(t, x, i + 1, d);
 }
@@ -615,7 +607,7 @@ int shT_remove2(sh_tree *t, uint64_t key, uint64_t a) {
     struct shT_inner *in = &t->in[x];
     uint32_t n = size_of(t, c, d + 1);
     if (n == 0) {              /* an emptied child leaves; its parent may follow */
-      if (d + 1 == t->height) free_leaf(t, c); else free_inner(t, c);
+      free_node(t, c, d + 1);
       imove(in, i, in, i + 1, in->n - i - 1);
       in->n--;
     } else if (n < FEW(d + 1 == t->height ? LB : IB) && in->n > 1) {
