@@ -13,7 +13,7 @@
 /* A node with fewer than FEW entries after a removal borrows from or merges
 ** with a neighbour; merging only below MERGE leaves room on both sides, so an
 ** insert and a remove at the same place do not split and merge by turns. */
-#define FEW(cap) ((cap) / 4)
+#define FEW(cap) ((cap) * 2 / 5)
 #define MERGE(cap) ((cap) * 3 / 4)
 
 /* A search reads n and key[] first: they share the node's first two lines. */
