@@ -470,6 +470,7 @@ int shT_insert(sh_tree *t, uint64_t key, uint64_t size, uint64_t a, uint64_t b) 
     t->root = new_leaf(t);
     t->height = 0;
   }
+  if (t->height + 1 >= MAXH) return -1;     /* unreachable in 2^32 entries; paths stay in bounds */
   j = seek(t, key, a, &p);
   x = p.leaf;
   edge[0] = 1;
