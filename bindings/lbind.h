@@ -14,6 +14,7 @@
 typedef struct lmach {
   sh_machine *m;
   int raise;                   /* check = "raise": the first misuse is a Lua error */
+  int drops;                   /* pops call the frame metatable's __drop (m:_drops(true)) */
 } lmach;
 
 typedef struct lframe {
@@ -54,6 +55,9 @@ void shL_cache_pressure(lua_State *L, const sh_config *c);
 
 /* ltrace.c: core.trace_open, core.trace_writer, core.replay and host facts */
 void shL_open_trace(lua_State *L);
+
+/* lsteps.c: m:_tally, m:_differ, m:free_lists (what reports record) */
+extern const luaL_Reg shL_steps_methods[];
 
 /* lframe.c: layouts, frames, and the machine's stack methods */
 extern const luaL_Reg shL_stack_methods[];

@@ -65,6 +65,7 @@ static int l_machine(lua_State *L) {
   lm = lua_newuserdatauv(L, sizeof *lm, 1);
   lm->m = NULL;
   lm->raise = raise;
+  lm->drops = 0;
   luaL_setmetatable(L, SHL_MACHINE);
   lua_newtable(L);             /* uservalue: layouts by pointer, for m:frames() */
   lua_setiuservalue(L, -2, 1);
@@ -428,6 +429,7 @@ int luaopen_stackheap_core(lua_State *L) {
   luaL_newlib(L, machine_methods);
   luaL_setfuncs(L, shL_stack_methods, 0);
   luaL_setfuncs(L, shL_cache_methods, 0);
+  luaL_setfuncs(L, shL_steps_methods, 0);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, l_gc); lua_setfield(L, -2, "__gc");
   lua_pushcfunction(L, l_gc); lua_setfield(L, -2, "__close");
@@ -447,6 +449,6 @@ int luaopen_stackheap_core(lua_State *L) {
   luaL_getmetatable(L, SHL_FRAME);
   lua_getfield(L, -1, "methods");
   lua_setfield(L, -3, "frame_methods");
-  lua_pop(L, 1);
+  lua_setfield(L, -2, "frame_meta");            /* init.lua sets __field and __drop */
   return 1;
 }

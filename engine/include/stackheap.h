@@ -230,6 +230,13 @@ int sh_heap_reset(sh_machine *m);
 typedef int (*sh_block_fn)(void *ud, const sh_block *b);
 int sh_blocks(sh_machine *m, sh_block_fn fn, void *ud);
 
+/* The policy's free lists as its searches walk them: fn gets each free block
+** with the index of its list (a size class; 0 when there is one list), list
+** by list, each in list order.  SH_ERR_ARG when the policy keeps no list
+** (bump, the implicit list). */
+typedef int (*sh_list_fn)(void *ud, int list, const sh_block *b);
+int sh_free_lists(sh_machine *m, sh_list_fn fn, void *ud);
+
 /* ---- memory ------------------------------------------------------- */
 
 /* Little-endian integers of width 1, 2, 4 or 8. */
@@ -326,6 +333,11 @@ int sh_cache_levels(const sh_cache *c);
 /* level == sh_cache_levels(c) is main memory: accesses are the reads and
 ** writes that reached it, all of them "hits". */
 int sh_cache_stats_get(const sh_cache *c, int level, sh_cache_stats *out);
+/* The lines level i holds now: fn gets each line's first address and
+** whether it is dirty, set by set (a set's ways newest first); a nonzero
+** return stops.  SH_ERR_ARG for a level that does not exist. */
+typedef int (*sh_line_fn)(void *ud, uint64_t addr, int dirty);
+int sh_cache_lines(const sh_cache *c, int level, sh_line_fn fn, void *ud);
 /* The machine's hierarchy, or NULL when its config disabled the cache. */
 sh_cache *sh_machine_cache(sh_machine *m);
 
