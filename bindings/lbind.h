@@ -36,6 +36,9 @@ int shL_fail(lua_State *L, lmach *lm);
 /* After an operation that may have recorded misuse: with check = "raise",
 ** the first new report becomes a Lua error naming the scenario line. */
 void shL_misuse(lua_State *L, lmach *lm, int before);
+/* The metatable `name` for a userdata class: methods as __index, and
+** `close` as both __gc and __close. */
+void shL_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close);
 
 /* loptions.c: sh.machine{...} into a config; returns 1 for check = "raise"
 ** (or check = {raise = true}) */
@@ -62,6 +65,9 @@ void shL_cache_pressure(lua_State *L, const sh_config *c);
 
 /* ltrace.c: core.trace_open, core.trace_writer, core.replay and host facts */
 void shL_open_trace(lua_State *L);
+
+/* lrandom.c: core.random(seed), Python's generator */
+void shL_open_random(lua_State *L);
 
 /* lsteps.c: m:_tally, m:_differ, m:free_lists (what reports record) */
 extern const luaL_Reg shL_steps_methods[];

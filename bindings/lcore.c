@@ -530,6 +530,16 @@ static int l_word(lua_State *L) {
 
 /* ---- registration ---- */
 
+void shL_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close) {
+  luaL_newmetatable(L, name);
+  lua_newtable(L);             /* not luaL_newlib: it sizes the table from an array, not a pointer */
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, close); lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, close); lua_setfield(L, -2, "__close");
+  lua_pop(L, 1);
+}
+
 static const luaL_Reg machine_methods[] = {
   { "alloc", l_alloc }, { "free", l_free }, { "realloc", l_realloc }, { "reset", l_reset },
   { "heap_profile", l_heap_profile }, { "series", l_series }, { "blocks", l_blocks },
@@ -565,6 +575,7 @@ int luaopen_stackheap_core(lua_State *L) {
   lua_pushcfunction(L, l_internal); lua_setfield(L, -2, "_internal");
   shL_open_cache(L);
   shL_open_trace(L);
+  shL_open_random(L);
   luaL_getmetatable(L, SHL_MACHINE);
   lua_getfield(L, -1, "__index");
   lua_setfield(L, -3, "machine_methods");      /* init.lua adds its methods here */

@@ -21,7 +21,9 @@ endif()
 
 if(SH_FUZZ_WORKS)
   set(_fuzzdir "${PROJECT_BINARY_DIR}/tests/fuzz")
-  # The engine compiled once by clang, instrumented, for all the targets.
+  # The engine compiled once by clang, instrumented, for all the targets. Every engine
+  # header is a dependency: a struct changed in one (tree.h) must rebuild every user.
+  file(GLOB _hdrs "${PROJECT_SOURCE_DIR}/engine/*.h" "${PROJECT_SOURCE_DIR}/engine/*/*.h")
   set(_objs "")
   foreach(src IN LISTS SH_ENGINE_SOURCES)
     file(RELATIVE_PATH _rel "${PROJECT_SOURCE_DIR}/engine" "${src}")
@@ -31,8 +33,7 @@ if(SH_FUZZ_WORKS)
       COMMAND "${CMAKE_COMMAND}" -E make_directory "${_fuzzdir}/obj"
       COMMAND "${SH_CLANG}" ${SH_FUZZ_FLAGS} "-I${PROJECT_SOURCE_DIR}/engine/include"
               "-I${PROJECT_SOURCE_DIR}/engine" -c "${src}" -o "${_obj}"
-      DEPENDS "${src}" "${PROJECT_SOURCE_DIR}/engine/include/stackheap.h"
-              "${PROJECT_SOURCE_DIR}/engine/internal.h" "${PROJECT_SOURCE_DIR}/engine/trace.h"
+      DEPENDS "${src}" ${_hdrs}
       VERBATIM)
     list(APPEND _objs "${_obj}")
   endforeach()

@@ -463,23 +463,21 @@ static void use_hist(sh_machine *m, sh_report *r, const shK_hist *h) {
 ** nearer of the blocks before and after (by distance to their payloads). */
 static const shK_hist *near_block(sh_machine *m, uint64_t a) {
   const sh_tree *t = &m->heap.live;
-  uint32_t lo = shT_le(t, a), hi = shT_ge(t, a + 1);
+  shT_node lo, hi, p;
+  int has_lo = shT_le(t, a, &lo), has_hi = shT_ge(t, a + 1, &hi);
   uint64_t dlo = UINT64_MAX, dhi = UINT64_MAX;
-  if (lo != SHT_NIL) {
-    const shT_node *x = &t->n[lo];
-    if (a >= x->a && a < x->a + x->b) return live_hist(m->chk, x->a);
-    dlo = a >= x->a + x->b ? a - (x->a + x->b) : 0;
-    if (a < x->a) {              /* in its header: compare with the block before */
-      uint32_t p = shT_le(t, x->key - 1);
-      uint64_t before = x->a - a;
-      if (p != SHT_NIL && a - (t->n[p].a + t->n[p].b) < before)
-        return live_hist(m->chk, t->n[p].a);
-      return live_hist(m->chk, x->a);
+  if (has_lo) {
+    if (a >= lo.a && a < lo.a + lo.b) return live_hist(m->chk, lo.a);
+    dlo = a >= lo.a + lo.b ? a - (lo.a + lo.b) : 0;
+    if (a < lo.a) {              /* in its header: compare with the block before */
+      if (lo.key > 0 && shT_le(t, lo.key - 1, &p) && a - (p.a + p.b) < lo.a - a)
+        return live_hist(m->chk, p.a);
+      return live_hist(m->chk, lo.a);
     }
   }
-  if (hi != SHT_NIL) dhi = t->n[hi].a - a;
-  if (lo == SHT_NIL && hi == SHT_NIL) return NULL;
-  return live_hist(m->chk, dlo <= dhi ? t->n[lo].a : t->n[hi].a);
+  if (has_hi) dhi = hi.a - a;
+  if (!has_lo && !has_hi) return NULL;
+  return live_hist(m->chk, has_lo && dlo <= dhi ? lo.a : hi.a);
 }
 
 void shK_describe(sh_machine *m, sh_report *r) {
@@ -501,9 +499,9 @@ void shK_describe(sh_machine *m, sh_report *r) {
   if (r->kind == SH_E_DOUBLE_FREE || r->kind == SH_E_USE_AFTER_FREE) {
     h = freed_hist(k, a);
   } else if (r->kind == SH_E_INVALID_FREE) {
-    uint32_t x = shT_le(&m->heap.live, a);
-    if (x != SHT_NIL && a < m->heap.live.n[x].key + m->heap.live.n[x].size)
-      h = live_hist(k, m->heap.live.n[x].a);
+    shT_node x;
+    if (shT_le(&m->heap.live, a, &x) && a < x.key + x.size)
+      h = live_hist(k, x.a);
     else
       h = freed_hist(k, a);
   } else {
@@ -526,8 +524,8 @@ static const char *slot_name_at(const sh_machine *m, uint64_t a, const char **fr
 /* Say where a heap address lies relative to the block r names. */
 static void heap_where(const sh_machine *m, const sh_report *r, uint64_t a, char *buf, size_t n) {
   const sh_tree *t = &m->heap.live;
-  uint32_t x = shT_le(t, a);
-  int header = x != SHT_NIL && a < t->n[x].a;
+  shT_node x;
+  int header = shT_le(t, a, &x) && a < x.a;
   if (r->alloc_op == SH_NO_OP) { snprintf(buf, n, "outside every block"); return; }
   if (a < r->block)
     snprintf(buf, n, "%llu bytes before the %llu-byte block at 0x%llx%s",
@@ -544,9 +542,9 @@ static void heap_where(const sh_machine *m, const sh_report *r, uint64_t a, char
 /* What the bytes past a block's end are: padding of that block, a header, another block. */
 static const char *beyond(const sh_machine *m, uint64_t a) {
   const sh_tree *t = &m->heap.live;
-  uint32_t x = shT_le(t, a);
-  if (x != SHT_NIL && a < t->n[x].key + t->n[x].size) {
-    const shT_node *b = &t->n[x];
+  shT_node x;
+  if (shT_le(t, a, &x) && a < x.key + x.size) {
+    const shT_node *b = &x;
     if (a >= b->a + b->b) return "; the block's padding hides it: the allocator rounded the "
                                  "block up, so a real program would not crash here";
     if (a < b->a) return "; it lands in the next block's header";

@@ -1,4 +1,4 @@
-/* freelist.c -- ordered free lists as treaps: insertion places, removal, the four fits.
+/* freelist.c -- ordered free lists as B+trees: insertion places, removal, the four fits.
 ** Places follow the list's order: an address, an arrival number, or a size with its address. */
 #include <stdlib.h>
 #include <string.h>
@@ -54,8 +54,8 @@ int shFL_insert(sh_lists *ls, int i, uint64_t addr, uint64_t size, const sh_pos 
                 sh_pos *out) {
   sh_flist *f = &ls->l[i];
   sh_pos p = place(ls, addr, size, keep);
-  if (shT_insert(&f->list, p.key, size, p.sub, addr) == SHT_NIL) return -1;
-  if (ls->sized && shT_insert(&f->bysize, size, size, scalar(ls, p, addr), addr) == SHT_NIL) {
+  if (shT_insert(&f->list, p.key, size, p.sub, addr) != 0) return -1;
+  if (ls->sized && shT_insert(&f->bysize, size, size, scalar(ls, p, addr), addr) != 0) {
     shT_remove2(&f->list, p.key, p.sub);
     return -1;
   }
@@ -91,30 +91,31 @@ uint64_t shFL_count(const sh_lists *ls, int i) {
   return shT_count(&ls->l[i].list);
 }
 
-uint32_t shFL_first(const sh_lists *ls, int i, uint64_t need, uint64_t *rank) {
-  return shT_first_fit(&ls->l[i].list, need, rank);
+int shFL_first(const sh_lists *ls, int i, uint64_t need, uint64_t *rank, shT_node *out) {
+  return shT_first_fit(&ls->l[i].list, need, rank, out);
 }
 
-uint32_t shFL_first_from(const sh_lists *ls, int i, sh_pos from, uint64_t need, uint64_t *rank) {
-  return shT_first_fit_from(&ls->l[i].list, from.key, from.sub, need, rank);
+int shFL_first_from(const sh_lists *ls, int i, sh_pos from, uint64_t need, uint64_t *rank,
+                    shT_node *out) {
+  return shT_first_fit_from(&ls->l[i].list, from.key, from.sub, need, rank, out);
 }
 
-uint32_t shFL_best(const sh_lists *ls, int i, uint64_t need) {
+int shFL_best(const sh_lists *ls, int i, uint64_t need, shT_node *out) {
   const sh_flist *f = &ls->l[i];
-  uint32_t y = shT_ge2(&f->bysize, need, 0);
+  shT_node y;
   sh_pos p;
-  if (y == SHT_NIL) return SHT_NIL;
-  p = place((sh_lists *)ls, f->bysize.n[y].b, f->bysize.n[y].key, NULL);
+  if (!shT_ge2(&f->bysize, need, 0, &y)) return 0;
+  p = place((sh_lists *)ls, y.b, y.key, NULL);
   if (ls->order == SH_ORD_LIFO || ls->order == SH_ORD_FIFO) {
-    p.key = f->bysize.n[y].a;
+    p.key = y.a;
     p.sub = 0;
   }
-  return shT_find2(&f->list, p.key, p.sub);
+  return shT_find2(&f->list, p.key, p.sub, out);
 }
 
-uint32_t shFL_worst(const sh_lists *ls, int i) {
+int shFL_worst(const sh_lists *ls, int i, shT_node *out) {
   const sh_tree *t = &ls->l[i].list;
-  return shT_count(t) ? shT_first_fit(t, shT_max(t), NULL) : SHT_NIL;
+  return shT_count(t) ? shT_first_fit(t, shT_max(t), NULL, out) : 0;
 }
 
 uint64_t shFL_rank(const sh_lists *ls, int i, sh_pos p) {
@@ -132,9 +133,9 @@ int shFL_next(const sh_lists *ls, int i) {
   return -1;
 }
 
-sh_pos shFL_pos(const sh_lists *ls, int i, uint32_t x) {
+sh_pos shFL_pos(const shT_node *x) {
   sh_pos p;
-  p.key = ls->l[i].list.n[x].key;
-  p.sub = ls->l[i].list.n[x].a;
+  p.key = x->key;
+  p.sub = x->a;
   return p;
 }

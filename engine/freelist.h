@@ -1,5 +1,5 @@
 /* freelist.h -- free lists in any order, one or many (size classes), searched in O(log n).
-** A list is a treap ordered like the list it models; a rank is a list walk's step count. */
+** A list is a B+tree ordered like the list it models; a rank is a list walk's step count. */
 #ifndef SH_FREELIST_H
 #define SH_FREELIST_H
 
@@ -36,14 +36,15 @@ void shFL_remove(sh_lists *ls, int i, sh_pos p, uint64_t addr, uint64_t size);
 int shFL_shrink_front(sh_lists *ls, int i, sh_pos p, uint64_t addr, uint64_t size,
                       uint64_t naddr, uint64_t nsize, sh_pos *np);
 uint64_t shFL_count(const sh_lists *ls, int i);
-/* Node indices into ls->l[i].list; SHT_NIL when none fits. */
-uint32_t shFL_first(const sh_lists *ls, int i, uint64_t need, uint64_t *rank);
-uint32_t shFL_first_from(const sh_lists *ls, int i, sh_pos from, uint64_t need, uint64_t *rank);
-uint32_t shFL_best(const sh_lists *ls, int i, uint64_t need);
-uint32_t shFL_worst(const sh_lists *ls, int i);
+/* 1 with the block's entry of ls->l[i].list in *out; 0 when none fits. */
+int shFL_first(const sh_lists *ls, int i, uint64_t need, uint64_t *rank, shT_node *out);
+int shFL_first_from(const sh_lists *ls, int i, sh_pos from, uint64_t need, uint64_t *rank,
+                    shT_node *out);
+int shFL_best(const sh_lists *ls, int i, uint64_t need, shT_node *out);
+int shFL_worst(const sh_lists *ls, int i, shT_node *out);
 uint64_t shFL_rank(const sh_lists *ls, int i, sh_pos p);
 /* The first non-empty list at or after i, or -1. */
 int shFL_next(const sh_lists *ls, int i);
-sh_pos shFL_pos(const sh_lists *ls, int i, uint32_t x);
+sh_pos shFL_pos(const shT_node *x);
 
 #endif

@@ -213,13 +213,12 @@ int sh_heap_profile_get(sh_machine *m, sh_heap_profile *out) {
 static int verify(sh_machine *m, uint64_t size, uint64_t align,
                   uint64_t p, uint64_t b, uint64_t bs) {
   sh_heap *h = &m->heap;
-  uint32_t x;
+  shT_node x;
   const char *why = NULL;
   if (p % align != 0) why = "is not aligned";
   else if (b > p || p + size > b + bs || b + bs < b) why = "lies outside the block it reports";
   else if (!shH_in_heap(m, b, bs)) why = "is outside the heap";
-  else if ((x = shT_le(&h->live, b + bs - 1)) != SHT_NIL &&
-           h->live.n[x].key + h->live.n[x].size > b)
+  else if (shT_le(&h->live, b + bs - 1, &x) && x.key + x.size > b)
     why = "overlaps a live block";
   if (why == NULL) return SH_OK;
   return shM_err(m, SH_ERR_POLICY,
@@ -230,7 +229,7 @@ static int verify(sh_machine *m, uint64_t size, uint64_t align,
 
 static int record(sh_machine *m, uint64_t size, uint64_t p, uint64_t b, uint64_t bs) {
   sh_heap *h = &m->heap;
-  if (shT_insert(&h->live, b, bs, p, size) == SHT_NIL)
+  if (shT_insert(&h->live, b, bs, p, size) != 0)
     return shM_err(m, SH_ERR_NOMEM, "alloc: out of host memory");
   shI_del(&h->freed, p);
   m->c.live_bytes += size;
@@ -277,23 +276,23 @@ int sh_alloc(sh_machine *m, uint64_t size, uint64_t align, uint64_t *addr) {
   return rc;
 }
 
-/* The live block whose payload starts at p, or SHT_NIL (with a message
+/* The live block whose payload starts at p into *x, or 0 (with a message
 ** that tells a double free from a wild one). */
-static uint32_t find_live(sh_machine *m, const char *op, uint64_t p, int *code) {
+static int find_live(sh_machine *m, const char *op, uint64_t p, int *code, shT_node *x) {
   sh_heap *h = &m->heap;
-  uint32_t x = shT_le(&h->live, p);
+  int got = shT_le(&h->live, p, x);
   const shI_slot *f;
   uint64_t fp, fop;
-  if (x != SHT_NIL && h->live.n[x].a == p) return x;
+  if (got && x->a == p) return 1;
   if ((f = shI_get(&h->freed, p)) != NULL) {
     *code = shC_misuse(m, SH_E_DOUBLE_FREE, p, SH_ERR_FREE,
                        "%s: 0x%llx is not the start of a live block (freed at op %llu)",
                        op, U(p), U(f->a));
-  } else if (x != SHT_NIL && p < h->live.n[x].key + h->live.n[x].size) {
+  } else if (got && p < x->key + x->size) {
     *code = shC_misuse(m, SH_E_INVALID_FREE, p, SH_ERR_FREE,
                        "%s: 0x%llx is not the start of a live block (it is %llu bytes into "
                        "the block whose payload starts at 0x%llx)",
-                       op, U(p), U(p - h->live.n[x].a), U(h->live.n[x].a));
+                       op, U(p), U(p - x->a), U(x->a));
   } else if (m->chk && shK_freed_payload(m, p, &fp, &fop)) {
     *code = shC_misuse(m, SH_E_INVALID_FREE, p, SH_ERR_FREE,
                        "%s: 0x%llx is not the start of a live block (it is %llu bytes into "
@@ -302,7 +301,7 @@ static uint32_t find_live(sh_machine *m, const char *op, uint64_t p, int *code) 
     *code = shC_misuse(m, SH_E_INVALID_FREE, p, SH_ERR_FREE,
                        "%s: 0x%llx is not the start of a live block (never allocated)", op, U(p));
   }
-  return SHT_NIL;
+  return 0;
 }
 
 static int remember(shI_map *freed, uint64_t payload, uint64_t op) {
@@ -313,9 +312,9 @@ static int remember(shI_map *freed, uint64_t payload, uint64_t op) {
   return 0;
 }
 
-static int release(sh_machine *m, uint32_t x, uint64_t op) {
+static int release(sh_machine *m, const shT_node *x, uint64_t op) {
   sh_heap *h = &m->heap;
-  shT_node n = h->live.n[x];
+  shT_node n = *x;
   shT_remove(&h->live, n.key);
   m->c.live_bytes -= n.b;
   m->c.live_blocks--;
@@ -328,12 +327,12 @@ static int release(sh_machine *m, uint32_t x, uint64_t op) {
 
 int sh_free(sh_machine *m, uint64_t addr) {
   uint64_t op = m->ops++;
-  uint32_t x;
+  shT_node x;
   int rc = SH_OK;
   shM_charge(m, SH_COST_ALLOC, m->cfg.cost.free);
   if (addr == 0) return SH_OK;               /* free(NULL) does nothing, as in C */
-  if ((x = find_live(m, "free", addr, &rc)) == SHT_NIL) return rc;
-  if ((rc = release(m, x, op)) == SH_OK) {
+  if (!find_live(m, "free", addr, &rc, &x)) return rc;
+  if ((rc = release(m, &x, op)) == SH_OK) {
     shM_heap_changed(m);
     m->c.frees++;
   }
@@ -343,8 +342,7 @@ int sh_free(sh_machine *m, uint64_t addr) {
 int sh_realloc(sh_machine *m, uint64_t addr, uint64_t size, uint64_t *out) {
   sh_heap *h = &m->heap;
   uint64_t op = m->ops++, np, keep, nbs;
-  uint32_t x;
-  shT_node old;
+  shT_node x, old;
   int rc = SH_OK;
   shM_charge(m, SH_COST_ALLOC, m->cfg.cost.alloc);
   *out = 0;
@@ -352,12 +350,12 @@ int sh_realloc(sh_machine *m, uint64_t addr, uint64_t size, uint64_t *out) {
     if ((rc = place(m, size, 0, out, 1)) == SH_OK) m->c.reallocs++;
     return rc;
   }
-  if ((x = find_live(m, "realloc", addr, &rc)) == SHT_NIL) return rc == SH_OK ? SH_ERR_FREE : rc;
+  if (!find_live(m, "realloc", addr, &rc, &x)) return rc == SH_OK ? SH_ERR_FREE : rc;
   if (size == 0) {
-    if ((rc = release(m, x, op)) == SH_OK) m->c.reallocs++;
+    if ((rc = release(m, &x, op)) == SH_OK) m->c.reallocs++;
     return rc;
   }
-  old = h->live.n[x];
+  old = x;
   if (h->ops->resize &&
       h->ops->resize(m, h->state, old.key, old.size, old.a, size, &nbs) == SH_OK) {
     /* in place: the record changes extent, and is checked like a new answer */
@@ -390,8 +388,8 @@ int sh_realloc(sh_machine *m, uint64_t addr, uint64_t size, uint64_t *out) {
     }
     if (m->chk) shK_copy(m, np, addr, keep);
   }
-  x = shT_le(&h->live, addr);
-  if ((rc = release(m, x, op)) != SH_OK) return rc;
+  shT_le(&h->live, addr, &x);
+  if ((rc = release(m, &x, op)) != SH_OK) return rc;
   shM_heap_changed(m);
   m->c.reallocs++;
   *out = np;

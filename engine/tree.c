@@ -1,14 +1,50 @@
-/* tree.c -- treap keyed by address with subtree counts and maxima.
-** Lets a first-fit search over a million free blocks run in O(log n) and still tell how many it passed. */
+/* tree.c -- a B+tree keyed by address (or (key, a)) whose inner nodes know each child's count and maximum.
+** A first fit over a million free blocks runs in O(log n), a few cache lines per level, and still tells how many it passed. */
 #include <stdlib.h>
 #include <string.h>
 #include "tree.h"
 
-#define N(t, i) ((t)->n[i])
+#define LB 15                  /* entries per leaf: with the count, the keys fill two cache lines */
+#define IB 15                  /* children per inner node */
+#define NODE 512               /* bytes a node takes, aligned to cache lines */
+#define NONE UINT32_MAX
+#define MAXH 40                /* far above any height 2^32 entries can reach */
+
+/* A node with fewer than FEW entries after a removal borrows from or merges
+** with a neighbour; merging only below MERGE leaves room on both sides, so an
+** insert and a remove at the same place do not split and merge by turns. */
+#define FEW(cap) ((cap) * 2 / 5)
+#define MERGE(cap) ((cap) * 3 / 4)
+
+/* A search reads n and key[] first: they share the node's first two lines. */
+struct shT_leaf {
+  uint32_t n;                  /* entries; on the free chain, the next free leaf */
+  uint64_t key[LB], size[LB], a[LB], b[LB];
+  char pad[NODE - 8 - 32 * LB];
+};
+
+struct shT_inner {
+  uint32_t n;                  /* children; on the free chain, the next free node */
+  uint64_t key[IB];            /* each child's first entry: separators that stay exact */
+  uint32_t kid[IB], cnt[IB];
+  uint64_t a[IB];
+  uint64_t max[IB];            /* each child's largest size */
+  char pad[NODE - 8 - 32 * IB];
+};
+
+_Static_assert(sizeof(struct shT_leaf) == NODE && sizeof(struct shT_inner) == NODE,
+               "nodes fill whole cache lines");
+
+/* The way down to a leaf: the child taken in each inner node, root first. */
+typedef struct path {
+  uint32_t node[MAXH], idx[MAXH];
+  uint64_t base[MAXH + 1];     /* entries ordered before the subtree at each depth (ranked) */
+  uint32_t leaf;
+} path;
 
 void shT_init(sh_tree *t) {
   memset(t, 0, sizeof *t);
-  t->rng = 0x9e3779b9u;
+  t->lfree = t->ifree = NONE;
 }
 
 void shT_init2(sh_tree *t) {
@@ -18,135 +54,575 @@ void shT_init2(sh_tree *t) {
 
 void shT_free(sh_tree *t) {
   int c = t->composite;
-  free(t->n);
+  free(t->lraw);
+  free(t->iraw);
   shT_init(t);
   t->composite = c;
 }
 
-/* Does node x order before (key, a)? */
-static int before(const sh_tree *t, uint32_t x, uint64_t key, uint64_t a) {
-  const shT_node *p = &t->n[x];
-  return p->key < key || (t->composite && p->key == key && p->a < a);
-}
-
-static int same(const sh_tree *t, uint32_t x, uint64_t key, uint64_t a) {
-  return t->n[x].key == key && (!t->composite || t->n[x].a == a);
-}
-
 uint32_t shT_count(const sh_tree *t) {
-  return t->n ? N(t, t->root).cnt : 0;
+  return t->count;
 }
 
-static uint32_t nextprio(sh_tree *t) {  /* xorshift32: cheap and reproducible */
-  uint32_t x = t->rng;
-  x ^= x << 13; x ^= x >> 17; x ^= x << 5;
-  return t->rng = x;
+/* ---- order ---- */
+
+static int le2(const sh_tree *t, uint64_t k1, uint64_t a1, uint64_t k2, uint64_t a2) {
+  return k1 < k2 || (k1 == k2 && (!t->composite || a1 <= a2));
 }
 
-static void pull(sh_tree *t, uint32_t x) {
-  shT_node *p = &N(t, x);
-  uint64_t m = p->size;
-  if (N(t, p->l).max > m) m = N(t, p->l).max;
-  if (N(t, p->r).max > m) m = N(t, p->r).max;
-  p->max = m;
-  p->cnt = 1 + N(t, p->l).cnt + N(t, p->r).cnt;
+static int lt2(const sh_tree *t, uint64_t k1, uint64_t a1, uint64_t k2, uint64_t a2) {
+  return k1 < k2 || (k1 == k2 && t->composite && a1 < a2);
 }
 
-static uint32_t merge(sh_tree *t, uint32_t a, uint32_t b) {
-  if (a == SHT_NIL) return b;
-  if (b == SHT_NIL) return a;
-  if (N(t, a).prio > N(t, b).prio) {
-    N(t, a).r = merge(t, N(t, a).r, b);
-    pull(t, a);
-    return a;
+/* Down to the leaf that holds (key, a) if present: in each node the last
+** child whose first entry is <= (key, a). Every entry left of the path
+** orders before (key, a), every entry right of it after. */
+static uint32_t descend(const sh_tree *t, uint64_t key, uint64_t a, path *p) {
+  uint32_t x = t->root, d;
+  for (d = 0; d < t->height; d++) {
+    const struct shT_inner *in = &t->in[x];
+    uint32_t i = 1;
+    if (t->composite)
+      while (i < in->n && le2(t, in->key[i], in->a[i], key, a)) i++;
+    else                       /* the common case, without the tie test */
+      while (i < in->n && in->key[i] <= key) i++;
+    p->node[d] = x;
+    p->idx[d] = --i;
+    x = in->kid[i];
   }
-  N(t, b).l = merge(t, a, N(t, b).l);
-  pull(t, b);
-  return b;
+  return p->leaf = x;
 }
 
-static uint32_t newnode(sh_tree *t) {
+/* Fill p->base: only ranks need the counts, so only they read them. */
+static void rank_path(const sh_tree *t, path *p) {
+  uint32_t d, i;
+  uint64_t r = 0;
+  for (d = 0; d < t->height; d++) {
+    const struct shT_inner *in = &t->in[p->node[d]];
+    p->base[d] = r;
+    for (i = 0; i < p->idx[d]; i++) r += in->cnt[i];
+  }
+  p->base[d] = r;
+}
+
+/* Entries of leaf l before (key, a), and those at or before it. */
+static uint32_t lower(const sh_tree *t, const struct shT_leaf *l, uint64_t key, uint64_t a) {
+  uint32_t j = 0;
+  if (t->composite) while (j < l->n && lt2(t, l->key[j], l->a[j], key, a)) j++;
+  else while (j < l->n && l->key[j] < key) j++;
+  return j;
+}
+
+static uint32_t upper(const sh_tree *t, const struct shT_leaf *l, uint64_t key, uint64_t a) {
+  uint32_t j = 0;
+  while (j < l->n && le2(t, l->key[j], l->a[j], key, a)) j++;
+  return j;
+}
+
+static int get(const struct shT_leaf *l, uint32_t j, shT_node *out) {
+  if (out) {
+    out->key = l->key[j];
+    out->size = l->size[j];
+    out->a = l->a[j];
+    out->b = l->b[j];
+  }
+  return 1;
+}
+
+/* Move p to the leaf after its own; 0 at the last. */
+static int next_leaf(const sh_tree *t, path *p) {
+  uint32_t d = t->height, e, x;
+  while (d-- > 0) {
+    const struct shT_inner *in = &t->in[p->node[d]];
+    if (p->idx[d] + 1 < in->n) {
+      x = in->kid[++p->idx[d]];
+      for (e = d + 1; e < t->height; e++) {
+        p->node[e] = x;
+        p->idx[e] = 0;
+        x = t->in[x].kid[0];
+      }
+      p->leaf = x;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* ---- queries ---- */
+
+/* Where (key, a) is or would go: its leaf in p, its index in the leaf. */
+static uint32_t seek(const sh_tree *t, uint64_t key, uint64_t a, path *p) {
+  return lower(t, &t->lf[descend(t, key, a, p)], key, a);
+}
+
+static int at_seek(const sh_tree *t, uint64_t key, uint64_t a, path *p, uint32_t *j) {
+  const struct shT_leaf *l;
+  if (t->count == 0) return 0;
+  *j = seek(t, key, a, p);
+  l = &t->lf[p->leaf];
+  return *j < l->n && l->key[*j] == key && (!t->composite || l->a[*j] == a);
+}
+
+int shT_find2(const sh_tree *t, uint64_t key, uint64_t a, shT_node *out) {
+  path p;
+  uint32_t j;
+  return at_seek(t, key, a, &p, &j) ? get(&t->lf[p.leaf], j, out) : 0;
+}
+
+int shT_find(const sh_tree *t, uint64_t key, shT_node *out) {
+  return shT_find2(t, key, 0, out);
+}
+
+int shT_le(const sh_tree *t, uint64_t key, shT_node *out) {
+  path p;
+  uint32_t j;
+  if (t->count == 0) return 0;
+  /* (key, max) follows every entry with this key; none left of the path
+  ** can be the answer, so an empty prefix of this leaf means there is none */
+  j = upper(t, &t->lf[descend(t, key, UINT64_MAX, &p)], key, UINT64_MAX);
+  return j > 0 ? get(&t->lf[p.leaf], j - 1, out) : 0;
+}
+
+int shT_ge2(const sh_tree *t, uint64_t key, uint64_t a, shT_node *out) {
+  path p;
+  uint32_t j;
+  if (t->count == 0) return 0;
+  j = seek(t, key, a, &p);
+  if (j < t->lf[p.leaf].n) return get(&t->lf[p.leaf], j, out);
+  return next_leaf(t, &p) ? get(&t->lf[p.leaf], 0, out) : 0;
+}
+
+int shT_ge(const sh_tree *t, uint64_t key, shT_node *out) {
+  return shT_ge2(t, key, 0, out);     /* (key, 0) precedes every entry with this key */
+}
+
+uint64_t shT_rank2(const sh_tree *t, uint64_t key, uint64_t a) {
+  path p;
+  uint32_t j;
+  if (t->count == 0) return 0;
+  j = seek(t, key, a, &p);
+  rank_path(t, &p);
+  return p.base[t->height] + j;
+}
+
+int shT_at(const sh_tree *t, uint64_t i, shT_node *out) {
+  uint32_t x = t->root, d, c;
+  if (i >= t->count) return 0;
+  for (d = 0; d < t->height; d++) {
+    const struct shT_inner *in = &t->in[x];
+    for (c = 0; c + 1 < in->n && i >= in->cnt[c]; c++) i -= in->cnt[c];
+    x = in->kid[c];
+  }
+  return get(&t->lf[x], (uint32_t)i, out);
+}
+
+uint64_t shT_max(const sh_tree *t) {
+  uint64_t m = 0;
   uint32_t i;
-  if (t->freelist != SHT_NIL) {
-    i = t->freelist;
-    t->freelist = N(t, i).l;
-    return i;
-  }
-  if (t->n == NULL || t->used == t->cap) {
-    uint32_t cap = t->cap ? t->cap * 2 : 64;
-    shT_node *n;
-    if (cap <= t->cap) return SHT_NIL;
-    n = realloc(t->n, (size_t)cap * sizeof *n);
-    if (n == NULL) return SHT_NIL;
-    if (t->n == NULL) { memset(&n[0], 0, sizeof n[0]); t->used = 1; }
-    t->n = n;
-    t->cap = cap;
-  }
-  return t->used++;
-}
-
-/* Insert by descent, rotating the new node up while its priority wins:
-** one pass down and up the path, where split-and-merge would take three. */
-static uint32_t ins(sh_tree *t, uint32_t x, uint32_t nw) {
-  uint32_t y;
-  if (x == SHT_NIL) return nw;
-  if (before(t, x, N(t, nw).key, N(t, nw).a)) {
-    N(t, x).r = ins(t, N(t, x).r, nw);
-    if (N(t, N(t, x).r).prio > N(t, x).prio) {
-      y = N(t, x).r;
-      N(t, x).r = N(t, y).l;
-      N(t, y).l = x;
-      pull(t, x);
-      pull(t, y);
-      return y;
-    }
+  if (t->count == 0) return 0;
+  if (t->height == 0) {
+    const struct shT_leaf *l = &t->lf[t->root];
+    for (i = 0; i < l->n; i++) if (l->size[i] > m) m = l->size[i];
   } else {
-    N(t, x).l = ins(t, N(t, x).l, nw);
-    if (N(t, N(t, x).l).prio > N(t, x).prio) {
-      y = N(t, x).l;
-      N(t, x).l = N(t, y).r;
-      N(t, y).r = x;
-      pull(t, x);
-      pull(t, y);
-      return y;
+    const struct shT_inner *in = &t->in[t->root];
+    for (i = 0; i < in->n; i++) if (in->max[i] > m) m = in->max[i];
+  }
+  return m;
+}
+
+/* The leftmost fitting entry of subtree x at depth d, whose maximum fits;
+** r counts the entries ordered before the subtree. */
+static int fit_down(const sh_tree *t, uint32_t x, uint32_t d, uint64_t need, uint64_t r,
+                    uint64_t *rank, shT_node *out) {
+  const struct shT_leaf *l;
+  uint32_t i;
+  for (; d < t->height; d++) {
+    const struct shT_inner *in = &t->in[x];
+    for (i = 0; i + 1 < in->n && in->max[i] < need; i++) r += in->cnt[i];
+    x = in->kid[i];
+  }
+  l = &t->lf[x];
+  for (i = 0; i + 1 < l->n && l->size[i] < need; i++) {}
+  if (rank) *rank = r + i;
+  return get(l, i, out);
+}
+
+int shT_first_fit(const sh_tree *t, uint64_t need, uint64_t *rank, shT_node *out) {
+  if (t->count == 0 || shT_max(t) < need) return 0;
+  return fit_down(t, t->root, 0, need, 0, rank, out);
+}
+
+int shT_first_fit_from(const sh_tree *t, uint64_t key, uint64_t a, uint64_t need,
+                       uint64_t *rank, shT_node *out) {
+  path p;
+  const struct shT_leaf *l;
+  uint32_t j, d, c;
+  if (t->count == 0) return 0;
+  j = seek(t, key, a, &p);
+  rank_path(t, &p);
+  l = &t->lf[p.leaf];
+  for (; j < l->n; j++)
+    if (l->size[j] >= need) {
+      if (rank) *rank = p.base[t->height] + j;
+      return get(l, j, out);
+    }
+  /* then the subtrees right of the path, nearest (deepest) first */
+  for (d = t->height; d-- > 0;) {
+    const struct shT_inner *in = &t->in[p.node[d]];
+    uint64_t r = p.base[d];
+    for (c = 0; c <= p.idx[d]; c++) r += in->cnt[c];
+    for (; c < in->n; c++) {
+      if (in->max[c] >= need) return fit_down(t, in->kid[c], d + 1, need, r, rank, out);
+      r += in->cnt[c];
     }
   }
-  pull(t, x);
-  return x;
+  return 0;
 }
 
-uint32_t shT_insert(sh_tree *t, uint64_t key, uint64_t size, uint64_t a, uint64_t b) {
-  uint32_t x = newnode(t);
-  shT_node *p;
-  if (x == SHT_NIL) return SHT_NIL;
-  p = &N(t, x);
-  p->key = key; p->size = size; p->a = a; p->b = b;
-  p->l = p->r = SHT_NIL;
-  p->prio = nextprio(t);
-  pull(t, x);
-  t->root = ins(t, t->root, x);
-  return x;
+/* ---- node pools ---- */
+
+/* Pools grow by half (not double: less idle memory) and stay aligned to
+** cache lines. realloc, not a fresh block: a large pool is moved by
+** remapping its pages, without a copy; the nodes move only when the
+** block's alignment changed. */
+static void *grow(void **raw, void *nodes, uint32_t *cap, uint32_t need) {
+  uint64_t c = (uint64_t)*cap + *cap / 2 + 1;
+  size_t was = nodes ? (size_t)((char *)nodes - (char *)*raw) : 0, now;
+  char *nv;
+  if (c < need) c = need;
+  if (c >= NONE) c = NONE - 1;
+  if (c < need || c > (SIZE_MAX - 64) / NODE) return NULL;
+  if ((nv = realloc(*raw, (size_t)c * NODE + 64)) == NULL) return NULL;
+  now = (size_t)(-(uintptr_t)nv & 63);
+  if (now != was) memmove(nv + now, nv + was, (size_t)*cap * NODE);
+  *raw = nv;
+  *cap = (uint32_t)c;
+  return nv + now;
 }
 
-static uint32_t erase(sh_tree *t, uint32_t x, uint64_t key, uint64_t a, uint32_t *gone) {
-  if (x == SHT_NIL) return SHT_NIL;
-  if (same(t, x, key, a)) {
-    *gone = x;
-    return merge(t, N(t, x).l, N(t, x).r);
+/* Room for one more leaf and ni more inner nodes, so a split never fails halfway. */
+static int reserve(sh_tree *t, uint32_t ni) {
+  if (t->nlfree == 0 && t->lused == t->lcap) {
+    struct shT_leaf *l = grow(&t->lraw, t->lf, &t->lcap, t->lused + 1);
+    if (l == NULL) return -1;
+    t->lf = l;
   }
-  if (before(t, x, key, a)) N(t, x).r = erase(t, N(t, x).r, key, a, gone);
-  else N(t, x).l = erase(t, N(t, x).l, key, a, gone);
-  pull(t, x);
+  if (t->nifree + (t->icap - t->iused) < ni) {
+    struct shT_inner *in = grow(&t->iraw, t->in, &t->icap, t->iused + ni);
+    if (in == NULL) return -1;
+    t->in = in;
+  }
+  return 0;
+}
+
+static uint32_t new_leaf(sh_tree *t) {
+  uint32_t x = t->lfree;
+  if (x == NONE) x = t->lused++;
+  else { t->lfree = t->lf[x].n; t->nlfree--; }
+  t->lf[x].n = 0;
   return x;
+}
+
+static uint32_t new_inner(sh_tree *t) {
+  uint32_t x = t->ifree;
+  if (x == NONE) x = t->iused++;
+  else { t->ifree = t->in[x].n; t->nifree--; }
+  t->in[x].n = 0;
+  return x;
+}
+
+static void free_leaf(sh_tree *t, uint32_t x) {
+  t->lf[x].n = t->lfree;
+  t->lfree = x;
+  t->nlfree++;
+}
+
+static void free_inner(sh_tree *t, uint32_t x) {
+  t->in[x].n = t->ifree;
+  t->ifree = x;
+  t->nifree++;
+}
+
+/* ---- moving entries and children ---- */
+
+static void lmove(struct shT_leaf *d, uint32_t dj, const struct shT_leaf *s, uint32_t sj,
+                  uint32_t n) {
+  memmove(&d->key[dj], &s->key[sj], n * sizeof d->key[0]);
+  memmove(&d->size[dj], &s->size[sj], n * sizeof d->size[0]);
+  memmove(&d->a[dj], &s->a[sj], n * sizeof d->a[0]);
+  memmove(&d->b[dj], &s->b[sj], n * sizeof d->b[0]);
+}
+
+static void imove(struct shT_inner *d, uint32_t di, const struct shT_inner *s, uint32_t si,
+                  uint32_t n) {
+  memmove(&d->key[di], &s->key[si], n * sizeof d->key[0]);
+  memmove(&d->a[di], &s->a[si], n * sizeof d->a[0]);
+  memmove(&d->max[di], &s->max[si], n * sizeof d->max[0]);
+  memmove(&d->cnt[di], &s->cnt[si], n * sizeof d->cnt[0]);
+  memmove(&d->kid[di], &s->kid[si], n * sizeof d->kid[0]);
+}
+
+/* Largest size in node x at depth d. */
+static uint64_t max_of(const sh_tree *t, uint32_t x, uint32_t d) {
+  uint64_t m = 0;
+  uint32_t j;
+  if (d == t->height) {
+    const struct shT_leaf *l = &t->lf[x];
+    for (j = 0; j < l->n; j++) if (l->size[j] > m) m = l->size[j];
+  } else {
+    const struct shT_inner *in = &t->in[x];
+    for (j = 0; j < in->n; j++) if (in->max[j] > m) m = in->max[j];
+  }
+  return m;
+}
+
+/* Copy child i's first entry into inner node in, whose children are at depth d. */
+static void first_of(const sh_tree *t, struct shT_inner *in, uint32_t i, uint32_t d) {
+  if (d == t->height) {
+    in->key[i] = t->lf[in->kid[i]].key[0];
+    in->a[i] = t->lf[in->kid[i]].a[0];
+  } else {
+    in->key[i] = t->in[in->kid[i]].key[0];
+    in->a[i] = t->in[in->kid[i]].a[0];
+  }
+}
+
+/* Recompute what inner node x says of its child i, at depth d + 1. */
+static void refresh(sh_tree *t, uint32_t x, uint32_t i, uint32_t d) {
+  struct shT_inner *in = &t->in[x];
+  uint32_t j, kid = in->kid[i];
+  uint64_t c = 0;
+  if (d + 1 == t->height) {
+    c = t->lf[kid].n;
+  } else {
+    for (j = 0; j < t->in[kid].n; j++) c += t->in[kid].cnt[j];
+  }
+  first_of(t, in, i, d + 1);
+  in->max[i] = max_of(t, kid, d + 1);
+  in->cnt[i] = (uint32_t)c;
+}
+
+/* The summaries along the path, after one entry of the
+** leaf (at index j) changed: the count by dc, a size from was to now (gone:
+** removed). A maximum is rescanned only when it may have shrunk. */
+static void retell(sh_tree *t, const path *p, uint32_t j, int dc, uint64_t was, uint64_t now,
+                   int gone) {
+  int first = j == 0;
+  uint32_t d = t->height;
+  while (d-- > 0) {
+    struct shT_inner *in = &t->in[p->node[d]];
+    uint32_t i = p->idx[d];
+    in->cnt[i] += (uint32_t)dc;
+    if (!gone && now >= in->max[i]) in->max[i] = now;
+    else if (was == in->max[i]) in->max[i] = max_of(t, in->kid[i], d + 1);
+    if (first) first_of(t, in, i, d + 1);
+    first = first && i == 0;
+  }
+}
+
+/* ---- insertion ---- */
+
+/* Children of inner node x at depth d: y goes in after child i; when x is
+** full it splits, keeping s children, and the new right half is returned. */
+static uint32_t put_child(sh_tree *t, uint32_t x, uint32_t i, uint32_t y, uint32_t d, int edge) {
+  struct shT_inner *in = &t->in[x], *z;
+  uint32_t zx, s, k;
+  if (in->n < IB) {
+    imove(in, i + 2, in, i + 1, in->n - i - 1);
+    in->kid[i + 1] = y;
+    in->n++;
+    refresh(t, x, i + 1, d);
+    return NONE;
+  }
+  /* appending at the right edge of the tree: fill nodes, as ascending keys do */
+  s = edge && i + 1 == IB ? IB : (IB + 1) / 2;
+  zx = new_inner(t);
+  in = &t->in[x];
+  z = &t->in[zx];
+  if (i + 1 < s) {
+    imove(z, 0, in, s - 1, IB - s + 1);
+    z->n = IB - s + 1;
+    in->n = s - 1;
+    imove(in, i + 2, in, i + 1, in->n - i - 1);
+    in->kid[i + 1] = y;
+    in->n++;
+    refresh(t, x, i + 1, d);
+  } else {
+    imove(z, 0, in, s, IB - s);
+    z->n = IB - s;
+    in->n = s;
+    k = i + 1 - s;
+    imove(z, k + 1, z, k, z->n - k);
+    z->kid[k] = y;
+    z->n++;
+    refresh(t, zx, k, d);
+  }
+  return zx;
+}
+
+int shT_insert(sh_tree *t, uint64_t key, uint64_t size, uint64_t a, uint64_t b) {
+  path p;
+  struct shT_leaf *l, *r;
+  uint32_t j, s, y = NONE, d, x;
+  int edge[MAXH + 1];
+  if (t->lused == 0) {
+    if (reserve(t, 0) != 0) return -1;
+    t->root = new_leaf(t);
+    t->height = 0;
+  }
+  if (t->height + 1 >= MAXH) return -1;     /* unreachable in 2^32 entries; paths stay in bounds */
+  j = seek(t, key, a, &p);
+  x = p.leaf;
+  edge[0] = 1;
+  for (d = 0; d < t->height; d++)
+    edge[d + 1] = edge[d] && p.idx[d] + 1 == t->in[p.node[d]].n;
+  if (t->lf[x].n == LB && reserve(t, t->height + 1) != 0) return -1;
+  l = &t->lf[x];
+  if (l->n == LB) {
+    s = edge[t->height] && j == LB ? LB : (LB + 1) / 2;
+    y = new_leaf(t);
+    l = &t->lf[x];
+    r = &t->lf[y];
+    if (j < s) {
+      lmove(r, 0, l, s - 1, LB - s + 1);
+      r->n = LB - s + 1;
+      l->n = s - 1;
+    } else {
+      lmove(r, 0, l, s, LB - s);
+      r->n = LB - s;
+      l->n = s;
+      j -= s;
+      l = r;
+    }
+  }
+  lmove(l, j + 1, l, j, l->n - j);
+  l->key[j] = key;
+  l->size[j] = size;
+  l->a[j] = a;
+  l->b[j] = b;
+  l->n++;
+  t->count++;
+  if (y == NONE) {
+    retell(t, &p, j, 1, 0, size, 0);
+    return 0;
+  }
+  for (d = t->height; d-- > 0;) {
+    refresh(t, p.node[d], p.idx[d], d);
+    if (y != NONE) y = put_child(t, p.node[d], p.idx[d], y, d, edge[d]);
+  }
+  if (y != NONE) {             /* the root split: a new root above both halves */
+    uint32_t nr = new_inner(t);
+    struct shT_inner *in = &t->in[nr];
+    in->kid[0] = t->root;
+    in->kid[1] = y;
+    in->n = 2;
+    t->root = nr;
+    t->height++;
+    refresh(t, nr, 0, 0);
+    refresh(t, nr, 1, 0);
+  }
+  return 0;
+}
+
+/* ---- removal ---- */
+
+/* Nodes at depth d, leaves or inner nodes alike. */
+static uint32_t size_of(const sh_tree *t, uint32_t x, uint32_t d) {
+  return d == t->height ? t->lf[x].n : t->in[x].n;
+}
+
+static void set_size(sh_tree *t, uint32_t x, uint32_t d, uint32_t n) {
+  if (d == t->height) t->lf[x].n = n; else t->in[x].n = n;
+}
+
+static void nmove(sh_tree *t, uint32_t d, uint32_t dx, uint32_t dj, uint32_t sx, uint32_t sj,
+                  uint32_t n) {
+  if (d == t->height) lmove(&t->lf[dx], dj, &t->lf[sx], sj, n);
+  else imove(&t->in[dx], dj, &t->in[sx], sj, n);
+}
+
+static void free_node(sh_tree *t, uint32_t x, uint32_t d) {
+  if (d == t->height) free_leaf(t, x); else free_inner(t, x);
+}
+
+/* Children i and i + 1 of inner node x (at depth d + 1) share their
+** entries evenly, or become one when they are few. */
+static void rebalance(sh_tree *t, uint32_t x, uint32_t i, uint32_t d) {
+  struct shT_inner *in = &t->in[x];
+  uint32_t lx = in->kid[i], rx = in->kid[i + 1], ln, rn, want, k;
+  ln = size_of(t, lx, d + 1);
+  rn = size_of(t, rx, d + 1);
+  if (ln + rn <= MERGE(d + 1 == t->height ? LB : IB)) {
+    nmove(t, d + 1, lx, ln, rx, 0, rn);
+    set_size(t, lx, d + 1, ln + rn);
+    free_node(t, rx, d + 1);
+    imove(in, i + 1, in, i + 2, in->n - i - 2);
+    in->n--;
+    refresh(t, x, i, d);
+    return;
+  }
+  want = (ln + rn) / 2;
+  if (ln < want) {
+    k = want - ln;
+    nmove(t, d + 1, lx, ln, rx, 0, k);
+    nmove(t, d + 1, rx, 0, rx, k, rn - k);
+  } else {
+    k = ln - want;
+    nmove(t, d + 1, rx, k, rx, 0, rn);
+    nmove(t, d + 1, rx, 0, lx, want, k);
+  }
+  set_size(t, lx, d + 1, want);
+  set_size(t, rx, d + 1, ln + rn - want);
+  refresh(t, x, i, d);
+  refresh(t, x, i + 1, d);
+}
+
+static void clear(sh_tree *t) {   /* keep the pools, drop every node */
+  t->lfree = t->ifree = NONE;
+  t->nlfree = t->nifree = 0;
+  t->lused = t->iused = 0;
+  t->root = new_leaf(t);
+  t->height = 0;
 }
 
 int shT_remove2(sh_tree *t, uint64_t key, uint64_t a) {
-  uint32_t gone = SHT_NIL;
-  if (t->n == NULL) return 0;
-  t->root = erase(t, t->root, key, a, &gone);
-  if (gone == SHT_NIL) return 0;
-  N(t, gone).l = t->freelist;
-  t->freelist = gone;
+  path p;
+  struct shT_leaf *l;
+  uint32_t j, d;
+  uint64_t was;
+  if (!at_seek(t, key, a, &p, &j)) return 0;
+  l = &t->lf[p.leaf];
+  was = l->size[j];
+  lmove(l, j, l, j + 1, l->n - j - 1);
+  l->n--;
+  if (--t->count == 0) {
+    clear(t);
+    return 1;
+  }
+  if (t->height == 0 || (l->n > 0 && (l->n >= FEW(LB) || t->in[p.node[t->height - 1]].n == 1))) {
+    retell(t, &p, j, -1, was, 0, 1);   /* no node changes shape */
+    return 1;
+  }
+  for (d = t->height; d-- > 0;) {
+    uint32_t x = p.node[d], i = p.idx[d], c = t->in[x].kid[i];
+    struct shT_inner *in = &t->in[x];
+    uint32_t n = size_of(t, c, d + 1);
+    if (n == 0) {              /* an emptied child leaves; its parent may follow */
+      free_node(t, c, d + 1);
+      imove(in, i, in, i + 1, in->n - i - 1);
+      in->n--;
+    } else if (n < FEW(d + 1 == t->height ? LB : IB) && in->n > 1) {
+      rebalance(t, x, i > 0 ? i - 1 : i, d);
+    } else {
+      refresh(t, x, i, d);
+    }
+  }
+  while (t->height > 0 && t->in[t->root].n == 1) {
+    uint32_t old = t->root;
+    t->root = t->in[old].kid[0];
+    free_inner(t, old);
+    t->height--;
+  }
   return 1;
 }
 
@@ -154,160 +630,103 @@ int shT_remove(sh_tree *t, uint64_t key) {
   return shT_remove2(t, key, 0);
 }
 
-uint32_t shT_find2(const sh_tree *t, uint64_t key, uint64_t a) {
-  uint32_t x = t->n ? t->root : SHT_NIL;
-  while (x != SHT_NIL && !same(t, x, key, a))
-    x = before(t, x, key, a) ? N(t, x).r : N(t, x).l;
-  return x;
-}
-
-uint32_t shT_find(const sh_tree *t, uint64_t key) {
-  return shT_find2(t, key, 0);
-}
-
-uint32_t shT_le(const sh_tree *t, uint64_t key) {
-  uint32_t x = t->n ? t->root : SHT_NIL, best = SHT_NIL;
-  while (x != SHT_NIL) {
-    if (N(t, x).key <= key) { best = x; x = N(t, x).r; }
-    else x = N(t, x).l;
-  }
-  return best;
-}
-
-uint32_t shT_ge(const sh_tree *t, uint64_t key) {
-  uint32_t x = t->n ? t->root : SHT_NIL, best = SHT_NIL;
-  while (x != SHT_NIL) {
-    if (N(t, x).key >= key) { best = x; x = N(t, x).l; }
-    else x = N(t, x).r;
-  }
-  return best;
-}
-
-uint32_t shT_ge2(const sh_tree *t, uint64_t key, uint64_t a) {
-  uint32_t x = t->n ? t->root : SHT_NIL, best = SHT_NIL;
-  while (x != SHT_NIL) {
-    if (!before(t, x, key, a)) { best = x; x = N(t, x).l; }
-    else x = N(t, x).r;
-  }
-  return best;
-}
-
-uint64_t shT_rank2(const sh_tree *t, uint64_t key, uint64_t a) {
-  uint32_t x = t->n ? t->root : SHT_NIL;
-  uint64_t r = 0;
-  while (x != SHT_NIL) {
-    if (before(t, x, key, a)) { r += N(t, N(t, x).l).cnt + 1; x = N(t, x).r; }
-    else x = N(t, x).l;
-  }
-  return r;
-}
-
-uint32_t shT_at(const sh_tree *t, uint64_t i) {
-  uint32_t x = t->n ? t->root : SHT_NIL;
-  while (x != SHT_NIL) {
-    uint64_t l = N(t, N(t, x).l).cnt;
-    if (i < l) x = N(t, x).l;
-    else if (i == l) return x;
-    else { i -= l + 1; x = N(t, x).r; }
-  }
-  return SHT_NIL;
-}
-
-/* The leftmost fitting node of subtree x (whose max is known to fit). */
-static uint32_t leftmost_fit(const sh_tree *t, uint32_t x, uint64_t need, uint64_t *before_n) {
-  for (;;) {
-    uint32_t l = N(t, x).l;
-    if (l != SHT_NIL && N(t, l).max >= need) { x = l; continue; }
-    *before_n += N(t, l).cnt;
-    if (N(t, x).size >= need) return x;
-    *before_n += 1;
-    x = N(t, x).r;
-  }
-}
-
-uint32_t shT_first_fit_from(const sh_tree *t, uint64_t key, uint64_t a, uint64_t need,
-                            uint64_t *rank) {
-  /* Walk down toward (key, a); right subtrees hanging off the path, nearest
-  ** first, and the path's own nodes are the candidates at or after it. */
-  uint32_t path[128], x = t->n ? t->root : SHT_NIL;
-  uint64_t ranks[128], r = 0;
-  int k = 0;
-  while (x != SHT_NIL && k < 128) {
-    if (before(t, x, key, a)) { r += N(t, N(t, x).l).cnt + 1; x = N(t, x).r; }
-    else { path[k] = x; ranks[k] = r + N(t, N(t, x).l).cnt; k++; x = N(t, x).l; }
-  }
-  /* path holds, deepest last, the nodes at or after (key, a) whose left
-  ** subtree reaches toward it; in order they come deepest first */
-  while (k-- > 0) {
-    uint32_t p = path[k], rt = N(t, p).r;
-    if (N(t, p).size >= need) { if (rank) *rank = ranks[k]; return p; }
-    if (rt != SHT_NIL && N(t, rt).max >= need) {
-      uint64_t b = ranks[k] + 1;
-      uint32_t f = leftmost_fit(t, rt, need, &b);
-      if (rank) *rank = b;
-      return f;
-    }
-  }
-  return SHT_NIL;
-}
-
-uint32_t shT_first_fit(const sh_tree *t, uint64_t need, uint64_t *rank) {
-  uint32_t x = t->n ? t->root : SHT_NIL;
-  uint64_t before = 0;
-  if (x == SHT_NIL || N(t, x).max < need) return SHT_NIL;
-  for (;;) {
-    uint32_t l = N(t, x).l;
-    if (N(t, l).max >= need && l != SHT_NIL) { x = l; continue; }
-    before += N(t, l).cnt;
-    if (N(t, x).size >= need) break;
-    before += 1;
-    x = N(t, x).r;
-  }
-  if (rank) *rank = before;
-  return x;
-}
-
-uint64_t shT_max(const sh_tree *t) {
-  return t->n ? N(t, t->root).max : 0;
-}
-
-static void setsize(sh_tree *t, uint32_t x, uint64_t key, uint64_t size) {
-  if (x == SHT_NIL) return;
-  if (key == N(t, x).key) N(t, x).size = size;
-  else setsize(t, key < N(t, x).key ? N(t, x).l : N(t, x).r, key, size);
-  pull(t, x);
-}
-
-static int update(sh_tree *t, uint32_t x, uint64_t key, uint64_t a, const shT_node *nv) {
-  int found;
-  if (x == SHT_NIL) return 0;
-  if (same(t, x, key, a)) {
-    N(t, x).key = nv->key; N(t, x).size = nv->size; N(t, x).a = nv->a; N(t, x).b = nv->b;
-    found = 1;
-  } else {
-    found = update(t, before(t, x, key, a) ? N(t, x).r : N(t, x).l, key, a, nv);
-  }
-  if (found) pull(t, x);
-  return found;
-}
+/* ---- changes in place ---- */
 
 int shT_update(sh_tree *t, uint64_t key, uint64_t a, const shT_node *nv) {
-  return t->n ? update(t, t->root, key, a, nv) : 0;
+  path p;
+  uint32_t j;
+  struct shT_leaf *l;
+  uint64_t was;
+  if (!at_seek(t, key, a, &p, &j)) return 0;
+  l = &t->lf[p.leaf];
+  was = l->size[j];
+  l->key[j] = nv->key;
+  l->size[j] = nv->size;
+  l->a[j] = nv->a;
+  l->b[j] = nv->b;
+  retell(t, &p, j, 0, was, nv->size, 0);
+  return 1;
 }
 
 void shT_set_size(sh_tree *t, uint64_t key, uint64_t size) {
-  if (t->n) setsize(t, t->root, key, size);
+  path p;
+  uint32_t j;
+  uint64_t was;
+  if (!at_seek(t, key, 0, &p, &j)) return;
+  was = t->lf[p.leaf].size[j];
+  t->lf[p.leaf].size[j] = size;
+  retell(t, &p, j, 0, was, size, 0);
 }
 
-static int walk(const sh_tree *t, uint32_t x,
+/* ---- walking ---- */
+
+static int walk(const sh_tree *t, uint32_t x, uint32_t d,
                 int (*fn)(void *, const shT_node *), void *ud) {
+  uint32_t i;
   int rc;
-  if (x == SHT_NIL) return 0;
-  if ((rc = walk(t, N(t, x).l, fn, ud)) != 0) return rc;
-  if ((rc = fn(ud, &N(t, x))) != 0) return rc;
-  return walk(t, N(t, x).r, fn, ud);
+  if (d == t->height) {
+    const struct shT_leaf *l = &t->lf[x];
+    shT_node e;
+    for (i = 0; i < l->n; i++) {
+      get(l, i, &e);
+      if ((rc = fn(ud, &e)) != 0) return rc;
+    }
+    return 0;
+  }
+  for (i = 0; i < t->in[x].n; i++)
+    if ((rc = walk(t, t->in[x].kid[i], d + 1, fn, ud)) != 0) return rc;
+  return 0;
 }
 
 int shT_walk(const sh_tree *t, int (*fn)(void *, const shT_node *), void *ud) {
-  return t->n ? walk(t, t->root, fn, ud) : 0;
+  return t->count ? walk(t, t->root, 0, fn, ud) : 0;
+}
+
+/* ---- self-check, for tests ---- */
+
+typedef struct chk { uint64_t key, a, max, cnt; int have_last; uint64_t lk, la; } chk;
+
+/* Subtree x at depth d: entries in order, and the summary its parent must hold. */
+static int check(const sh_tree *t, uint32_t x, uint32_t d, chk *c, int root) {
+  uint32_t i;
+  if (d == t->height) {
+    const struct shT_leaf *l = &t->lf[x];
+    if (l->n > LB || (l->n == 0 && !root)) return -1;
+    c->cnt = l->n;
+    c->max = 0;
+    for (i = 0; i < l->n; i++) {
+      if (c->have_last && !lt2(t, c->lk, c->la, l->key[i], l->a[i])) return -1;
+      c->have_last = 1;
+      c->lk = l->key[i];
+      c->la = l->a[i];
+      if (l->size[i] > c->max) c->max = l->size[i];
+    }
+    if (l->n) { c->key = l->key[0]; c->a = l->a[0]; }
+    return 0;
+  } else {
+    const struct shT_inner *in = &t->in[x];
+    uint64_t cnt = 0, max = 0, key = 0, a = 0;
+    if (in->n == 0 || in->n > IB || (root && in->n < 2)) return -1;
+    for (i = 0; i < in->n; i++) {
+      if (check(t, in->kid[i], d + 1, c, 0) != 0) return -1;
+      if (c->cnt == 0 || c->cnt != in->cnt[i] || c->max != in->max[i] ||
+          c->key != in->key[i] || c->a != in->a[i]) return -1;
+      if (i == 0) { key = c->key; a = c->a; }
+      cnt += c->cnt;
+      if (c->max > max) max = c->max;
+    }
+    c->cnt = cnt;
+    c->max = max;
+    c->key = key;
+    c->a = a;
+    return 0;
+  }
+}
+
+int shT_check(const sh_tree *t) {
+  chk c;
+  memset(&c, 0, sizeof c);
+  if (t->lused == 0) return t->count == 0 ? 0 : -1;
+  if (check(t, t->root, 0, &c, 1) != 0) return -1;
+  return c.cnt == t->count ? 0 : -1;
 }

@@ -420,6 +420,21 @@ typedef struct sh_atrace_result {
 ** message names the file and line), SH_ERR_NOMEM, or SH_OK. */
 int sh_cache_trace(sh_cache *c, const char *path, const sh_atrace_opts *o, sh_atrace_result *r);
 
+/* ---- random numbers (random.c): Python's generator -------------------- */
+
+/* MT19937 as CPython's random module runs it, so a simulator ported from
+** Python (OSTEP's malloc.py) draws the same numbers from the same seed. */
+typedef struct sh_random sh_random;
+
+int sh_random_open(sh_random **out);      /* seeded as sh_random_seed(r, 0); SH_ERR_NOMEM */
+void sh_random_close(sh_random *r);
+/* random.seed(key) for a key of n 32-bit words, lowest first (init_by_array);
+** Python seeds with abs(int) cut into as few words as hold it, 0 being one. */
+void sh_random_seed_array(sh_random *r, const uint32_t *key, size_t n);
+void sh_random_seed(sh_random *r, uint64_t n);   /* random.seed(n) for 0 <= n < 2^64 */
+uint32_t sh_random_u32(sh_random *r);            /* random.getrandbits(32) */
+double sh_random_double(sh_random *r);           /* random.random(): 53 bits in [0, 1) */
+
 /* ==== traces and replay ============================================
 ** Readers of allocation traces (glibc mtrace, malloc-lab .rep, stackheap
 ** JSONL, and the parsed binary form), writers, and a replayer that applies

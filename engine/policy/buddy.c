@@ -45,7 +45,7 @@ static int defaults(sh_machine *m, sh_heap_config *c) {
 }
 
 static int add(sh_machine *m, buddy *s, uint64_t b, int k) {
-  if (shT_insert(&s->free[k], b, (uint64_t)1 << k, 0, 0) == SHT_NIL)
+  if (shT_insert(&s->free[k], b, (uint64_t)1 << k, 0, 0) != 0)
     return shM_err(m, SH_ERR_NOMEM, "heap: out of host memory");
   s->free_bytes += (uint64_t)1 << k;
   s->free_blocks++;
@@ -85,6 +85,7 @@ static int alloc(sh_machine *m, void *st, uint64_t n, uint64_t align,
   buddy *s = st;
   uint64_t al = align > s->A ? align : s->A, off = up(s->H, al), b, old;
   int k = ceil_log2(off + (n ? n : 1)), j;
+  shT_node lowest;
   if (k < s->lo) k = s->lo;
   if ((uint64_t)1 << k < al) k = ceil_log2(al);     /* blocks are aligned to their size */
   if (k > s->hi || n > ((uint64_t)1 << s->hi)) return SH_ERR_OOM;
@@ -97,7 +98,8 @@ static int alloc(sh_machine *m, void *st, uint64_t n, uint64_t align,
     if (add(m, s, s->end, s->hi) != SH_OK) return SH_ERR_NOMEM;
     s->end += (uint64_t)1 << s->hi;
   }
-  b = s->free[j].n[shT_ge(&s->free[j], 0)].key;
+  shT_ge(&s->free[j], 0, &lowest);
+  b = lowest.key;
   take(s, b, j);
   while (j > k) {                                     /* keep the lower half, free the upper */
     j--;
@@ -117,7 +119,7 @@ static int release(sh_machine *m, void *st, uint64_t b, uint64_t size) {
   while (k < s->hi) {
     uint64_t bud = s->base + ((b - s->base) ^ ((uint64_t)1 << k));
     if (s->H) shH_meta_load(m, bud, s->H >= 8 ? 8 : s->H >= 4 ? 4 : 2);
-    if (shT_find(&s->free[k], bud) == SHT_NIL) break;
+    if (!shT_find(&s->free[k], bud, NULL)) break;
     take(s, bud, k);
     if (bud < b) b = bud;
     k++;

@@ -58,7 +58,7 @@ static int alloc(sh_machine *m, void *st, uint64_t n, uint64_t align,
 
 static int release(sh_machine *m, void *st, uint64_t b, uint64_t size) {
   bump *s = st;
-  if (shT_insert(&s->dead, b, size, 0, 0) == SHT_NIL)
+  if (shT_insert(&s->dead, b, size, 0, 0) != 0)
     return shM_err(m, SH_ERR_NOMEM, "heap: out of host memory");
   s->dead_bytes += size;
   return SH_OK;

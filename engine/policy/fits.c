@@ -90,7 +90,7 @@ static uint64_t block_size(const fits *s, uint64_t n) {
 static int add_free(sh_machine *m, fits *s, uint64_t b, uint64_t size, const sh_pos *keep) {
   sh_pos p;
   if (shFL_insert(&s->lists, insert_class(s, size), b, size, keep, &p) != 0 ||
-      shT_insert(&s->byaddr, b, size, p.key, p.sub) == SHT_NIL)
+      shT_insert(&s->byaddr, b, size, p.key, p.sub) != 0)
     return shM_err(m, SH_ERR_NOMEM, "heap: out of host memory");
   s->free_bytes += size;
   tag(m, s, b, size, 0);
@@ -99,11 +99,13 @@ static int add_free(sh_machine *m, fits *s, uint64_t b, uint64_t size, const sh_
 
 /* Take the free block at b out of its list; its place in *p. */
 static uint64_t remove_free(fits *s, uint64_t b, sh_pos *p) {
-  uint32_t y = shT_find(&s->byaddr, b);
-  uint64_t size = s->byaddr.n[y].size;
+  shT_node y = { 0, 0, 0, 0 };
+  uint64_t size;
   sh_pos q;
-  q.key = s->byaddr.n[y].a;
-  q.sub = s->byaddr.n[y].b;
+  shT_find(&s->byaddr, b, &y);
+  size = y.size;
+  q.key = y.a;
+  q.sub = y.b;
   shFL_remove(&s->lists, insert_class(s, size), q, b, size);
   shT_remove(&s->byaddr, b);
   s->free_bytes -= size;
@@ -118,55 +120,55 @@ static uint64_t implicit_steps(sh_machine *m, uint64_t addr, uint64_t free_befor
   return 1 + shH_live_before(m, addr) + free_before;
 }
 
-static uint32_t search_one(sh_machine *m, fits *s, int c, uint64_t need, uint64_t *steps) {
+static int search_one(sh_machine *m, fits *s, int c, uint64_t need, uint64_t *steps,
+                      shT_node *x) {
   const sh_lists *ls = &s->lists;
   uint64_t n = shFL_count(ls, c), rank = 0;
-  uint32_t x = SHT_NIL;
+  int got = 0;
   switch (s->fit) {
   case FIT_FIRST: case FIT_HEAD:
-    x = shFL_first(ls, c, need, &rank);
+    got = shFL_first(ls, c, need, &rank, x);
     if (s->implicit)
-      *steps += x ? implicit_steps(m, ls->l[c].list.n[x].b, rank) + 1
-                  : implicit_steps(m, UINT64_MAX, n);
-    else *steps += x ? rank + 1 : n;
+      *steps += got ? implicit_steps(m, x->b, rank) + 1
+                    : implicit_steps(m, UINT64_MAX, n);
+    else *steps += got ? rank + 1 : n;
     break;
   case FIT_NEXT: {
     uint64_t from = s->has_rover ? shFL_rank(ls, c, s->rover) : 0;
-    x = s->has_rover ? shFL_first_from(ls, c, s->rover, need, &rank) : SHT_NIL;
-    if (x) { *steps += rank - from + 1; break; }
-    x = shFL_first(ls, c, need, &rank);            /* wrap to the lowest position */
-    if (!s->has_rover) { *steps += x ? rank + 1 : n; break; }
-    if (x && rank >= from) x = SHT_NIL;
-    *steps += x ? (n - from) + rank + 1 : n;
+    got = s->has_rover && shFL_first_from(ls, c, s->rover, need, &rank, x);
+    if (got) { *steps += rank - from + 1; break; }
+    got = shFL_first(ls, c, need, &rank, x);       /* wrap to the lowest position */
+    if (!s->has_rover) { *steps += got ? rank + 1 : n; break; }
+    if (got && rank >= from) got = 0;
+    *steps += got ? (n - from) + rank + 1 : n;
     break;
   }
   case FIT_BEST:
-    x = shFL_best(ls, c, need);
+    got = shFL_best(ls, c, need, x);
     *steps += n;
     break;
   default:
-    x = shFL_worst(ls, c);
-    if (x && ls->l[c].list.n[x].size < need) x = SHT_NIL;
+    got = shFL_worst(ls, c, x);
+    if (got && x->size < need) got = 0;
     *steps += n;
   }
-  return x;
+  return got;
 }
 
-static uint32_t search(sh_machine *m, fits *s, uint64_t need, int *cls) {
+static int search(sh_machine *m, fits *s, uint64_t need, int *cls, shT_node *x) {
   uint64_t steps = 0;
-  uint32_t x = SHT_NIL;
-  int c;
+  int c, got = 0;
   if (s->lists.n == 1) {
     c = 0;
-    x = search_one(m, s, 0, need, &steps);
+    got = search_one(m, s, 0, need, &steps, x);
   } else {
     for (c = shFL_next(&s->lists, search_class(s, need)); c >= 0;
          c = shFL_next(&s->lists, c + 1))
-      if ((x = search_one(m, s, c, need, &steps)) != SHT_NIL) break;
+      if ((got = search_one(m, s, c, need, &steps, x)) != 0) break;
   }
   shH_step(m, steps);
   *cls = c;
-  return x;
+  return got;
 }
 
 /* Deferred coalescing: one pass over the heap merging every run of free
@@ -175,9 +177,10 @@ static uint64_t merge_all(sh_machine *m, fits *s) {
   uint64_t n = shT_count(&s->byaddr), i, merged = 0, *v;
   if (n < 2 || (v = malloc(2 * n * sizeof *v)) == NULL) return 0;
   for (i = 0; i < n; i++) {
-    uint32_t x = shT_at(&s->byaddr, i);
-    v[2 * i] = s->byaddr.n[x].key;
-    v[2 * i + 1] = s->byaddr.n[x].size;
+    shT_node x;
+    shT_at(&s->byaddr, i, &x);
+    v[2 * i] = x.key;
+    v[2 * i + 1] = x.size;
   }
   for (i = 0; i < n;) {
     uint64_t j = i + 1, b = v[2 * i], size = v[2 * i + 1];
@@ -202,9 +205,9 @@ static uint64_t merge_all(sh_machine *m, fits *s) {
 
 static int grow(sh_machine *m, fits *s, uint64_t need) {
   const sh_heap_config *c = &m->heap.cfg;
-  uint32_t last = s->end ? shT_le(&s->byaddr, s->end - 1) : SHT_NIL;
+  shT_node last;
   uint64_t have = 0, brk = shH_brk(m), old, b, size, g;
-  int tail = last != SHT_NIL && s->byaddr.n[last].key + s->byaddr.n[last].size == s->end &&
+  int tail = s->end && shT_le(&s->byaddr, s->end - 1, &last) && last.key + last.size == s->end &&
              (s->coalesce == CO_IMMEDIATE || s->implicit);
   if (s->implicit) {
     /* extend_heap(MAX(asize, CHUNKSIZE)): the textbook ignores a free tail
@@ -214,7 +217,7 @@ static int grow(sh_machine *m, fits *s, uint64_t need) {
     size = g;
   } else {
     uint64_t target, gridend;
-    if (tail) have = s->byaddr.n[last].size;
+    if (tail) have = last.size;
     target = s->end + (need - have) + s->A;     /* + A: the grid may lose a sliver at the break */
     g = target > brk ? target - brk : 0;
     if (c->extend > 0) {
@@ -229,7 +232,7 @@ static int grow(sh_machine *m, fits *s, uint64_t need) {
   b = s->end;
   s->end += size;
   if (tail) {
-    b = s->byaddr.n[last].key;
+    b = last.key;
     size += remove_free(s, b, NULL);
     m->c.coalesces++;
   }
@@ -244,29 +247,28 @@ static int alloc(sh_machine *m, void *st, uint64_t n, uint64_t align,
   fits *s = st;
   uint64_t bs = block_size(s, n), need, b, size, lead = 0;
   sh_pos p, np;
-  uint32_t x;
+  shT_node x;
   int c, rc, same, grown;
   need = align > s->A ? bs + align + s->MB : bs;
   if (s->sli) need = tlsf_round(s, need);
   for (grown = 0;; grown++) {
-    x = search(m, s, need, &c);
-    if (x != SHT_NIL) break;
+    if (search(m, s, need, &c, &x)) break;
     if (s->coalesce == CO_DEFERRED && merge_all(m, s) > 0) continue;
     if (grown > 1)             /* growth always makes room: a second miss is a bug */
       return shM_err(m, SH_ERR_POLICY, "alloc: %s found no fit after growing the heap for %llu bytes",
                      m->heap.ops->name, U(need));
     if ((rc = grow(m, s, need)) != SH_OK) return rc;
     if (s->implicit) {                         /* place() goes straight to the new block */
-      x = shT_le(&s->byaddr, s->end - 1);
-      b = s->byaddr.n[x].key;
-      c = insert_class(s, s->byaddr.n[x].size);
-      x = shT_find2(&s->lists.l[c].list, s->byaddr.n[x].a, s->byaddr.n[x].b);
+      shT_le(&s->byaddr, s->end - 1, &x);
+      b = x.key;
+      c = insert_class(s, x.size);
+      shT_find2(&s->lists.l[c].list, x.a, x.b, &x);
       break;
     }
   }
-  b = s->lists.l[c].list.n[x].b;
-  size = s->lists.l[c].list.n[x].size;
-  p = shFL_pos(&s->lists, c, x);
+  b = x.b;
+  size = x.size;
+  p = shFL_pos(&x);
   if (align <= s->A && size - bs >= s->split && insert_class(s, size - bs) == c &&
       shFL_shrink_front(&s->lists, c, p, b, size, b + bs, size - bs, &np) == 0) {
     /* the common split: the free block keeps its place and loses its front */
@@ -314,19 +316,18 @@ static int release(sh_machine *m, void *st, uint64_t b, uint64_t size) {
   fits *s = st;
   shH_meta_load(m, b, tagw(s->H));                  /* read our own size */
   if (s->coalesce == CO_IMMEDIATE || s->implicit) {
-    uint32_t y;
+    shT_node y;
     if (b + size < s->end) {
       shH_meta_load(m, b + size, tagw(s->H));        /* is the next block free? */
-      if (shT_find(&s->byaddr, b + size) != SHT_NIL) {
+      if (shT_find(&s->byaddr, b + size, NULL)) {
         size += remove_free(s, b + size, NULL);
         m->c.coalesces++;
       }
     }
     if (b > s->start) {
       shH_meta_load(m, b - (s->F ? s->F : (uint64_t)tagw(s->H)), tagw(s->H));
-      y = shT_le(&s->byaddr, b - 1);
-      if (y != SHT_NIL && s->byaddr.n[y].key + s->byaddr.n[y].size == b) {
-        b = s->byaddr.n[y].key;
+      if (shT_le(&s->byaddr, b - 1, &y) && y.key + y.size == b) {
+        b = y.key;
         size += remove_free(s, b, NULL);
         m->c.coalesces++;
       }
@@ -339,13 +340,14 @@ static int resize(sh_machine *m, void *st, uint64_t b, uint64_t bsize, uint64_t 
                   uint64_t n, uint64_t *nbsize) {
   fits *s = st;
   uint64_t nbs = block_size(s, n), total = bsize;
+  shT_node nx;
   int rc;
   (void)payload;
   if (s->implicit) return SH_ERR_OOM;         /* the textbook's realloc always moves */
   if (nbs > bsize) {
     shH_meta_load(m, b + bsize, tagw(s->H));
-    if (b + bsize >= s->end || shT_find(&s->byaddr, b + bsize) == SHT_NIL) return SH_ERR_OOM;
-    if (bsize + s->byaddr.n[shT_find(&s->byaddr, b + bsize)].size < nbs) return SH_ERR_OOM;
+    if (b + bsize >= s->end || !shT_find(&s->byaddr, b + bsize, &nx)) return SH_ERR_OOM;
+    if (bsize + nx.size < nbs) return SH_ERR_OOM;
     total += remove_free(s, b + bsize, NULL);
   }
   if (total - nbs >= s->split && total > nbs) {

@@ -305,6 +305,11 @@ function M.machine(opts)
   return m
 end
 
+--- sh.random(seed) -> Python's generator, seeded as random.seed(seed): an
+--- integer, or a list of 32-bit words (lowest first) for a larger one.
+--- r:random() is random.random(), r:u32() getrandbits(32), r:seed(s) reseeds.
+M.random = core.random
+
 --- sh.checked() -> {{number = n, machine = m}...}: the machines made with a
 --- checker, oldest first (n counts every machine made).
 function M.checked()
