@@ -55,6 +55,12 @@ void shL_cache_pressure(lua_State *L, const sh_config *c);
 /* ltrace.c: core.trace_open, core.trace_writer, core.replay and host facts */
 void shL_open_trace(lua_State *L);
 
+/* lpolicy.c: core.policy (a policy written in Lua) and its use as a machine's
+** heap policy: attach pushes the userdata backing it, for the machine to keep */
+int shL_is_policy(lua_State *L, int i);
+int shL_policy_attach(lua_State *L, int opts, sh_config *c);
+void shL_open_policy(lua_State *L);
+
 /* lframe.c: layouts, frames, and the machine's stack methods */
 extern const luaL_Reg shL_stack_methods[];
 void shL_open_frames(lua_State *L);

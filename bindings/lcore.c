@@ -56,17 +56,22 @@ static uint64_t sizearg(lua_State *L, int i, const char *op) {
 static int l_machine(lua_State *L) {
   sh_config c;
   lmach *lm;
-  int raise = 0, rc;
+  int raise = 0, rc, lp = 0;
   sh_config_init(&c);
   if (!lua_isnoneornil(L, 1)) {
     luaL_checktype(L, 1, LUA_TTABLE);
     raise = shL_machine_options(L, 1, &c);
+    lp = shL_policy_attach(L, 1, &c) ? lua_gettop(L) : 0;
   }
   lm = lua_newuserdatauv(L, sizeof *lm, 1);
   lm->m = NULL;
   lm->raise = raise;
   luaL_setmetatable(L, SHL_MACHINE);
   lua_newtable(L);             /* uservalue: layouts by pointer, for m:frames() */
+  if (lp) {                    /* a Lua policy lives as long as its machine */
+    lua_pushvalue(L, lp);
+    lua_setfield(L, -2, "policy");
+  }
   lua_setiuservalue(L, -2, 1);
   rc = sh_open(&lm->m, &c);
   if (rc != SH_OK) {
@@ -440,6 +445,7 @@ int luaopen_stackheap_core(lua_State *L) {
   lua_pushcfunction(L, l_version); lua_setfield(L, -2, "version");
   shL_open_cache(L);
   shL_open_trace(L);
+  shL_open_policy(L);
   luaL_getmetatable(L, SHL_MACHINE);
   lua_getfield(L, -1, "__index");
   lua_setfield(L, -3, "machine_methods");      /* init.lua adds its methods here */

@@ -244,6 +244,14 @@ function M.machine(opts)
   return m
 end
 
+--- sh.policy{name, init, alloc, free [, realloc]}: a heap policy written in
+--- Lua (API.md section 3.1), used as sh.machine{heap = {policy = P, ...}}.
+function M.policy(def)
+  local ok, p = pcall(core.policy, def)
+  if not ok then error(p, 2) end
+  return p
+end
+
 --- sh.checked() -> {{number = n, machine = m}...}: the machines made with a
 --- checker, oldest first (n counts every machine made).
 function M.checked()
