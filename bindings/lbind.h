@@ -61,6 +61,9 @@ int shL_is_policy(lua_State *L, int i);
 int shL_policy_attach(lua_State *L, int opts, sh_config *c);
 void shL_open_policy(lua_State *L);
 
+/* lsandbox.c: core.sandbox (spawn, poll, now): the grader's child processes */
+void shL_open_sandbox(lua_State *L);
+
 /* lframe.c: layouts, frames, and the machine's stack methods */
 extern const luaL_Reg shL_stack_methods[];
 void shL_open_frames(lua_State *L);

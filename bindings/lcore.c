@@ -446,6 +446,7 @@ int luaopen_stackheap_core(lua_State *L) {
   shL_open_cache(L);
   shL_open_trace(L);
   shL_open_policy(L);
+  shL_open_sandbox(L);
   luaL_getmetatable(L, SHL_MACHINE);
   lua_getfield(L, -1, "__index");
   lua_setfield(L, -3, "machine_methods");      /* init.lua adds its methods here */

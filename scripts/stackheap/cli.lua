@@ -15,7 +15,7 @@ local argparse = require "argparse"
 local M = {}
 
 -- Subcommands, in the order --help lists them.
-M.commands = { "run", "cache", "csim", "replay", "gen", "record" }
+M.commands = { "run", "cache", "csim", "replay", "gen", "record", "grade" }
 
 -- Used only when the stackheap module cannot be loaded; normally the
 -- version comes from require("stackheap")._VERSION, its one true source.
