@@ -26,6 +26,16 @@ local function read(path)
   return s
 end
 
+-- "PATH:LINE: what" from a replay becomes "trace NAME, line LINE: what".
+local function where(t, msg)
+  local path = t.trace
+  if msg:sub(1, #path + 1) == path .. ":" then
+    local line, rest = msg:sub(#path + 2):match("^(%d+): (.*)$")
+    if line then return ("trace %s, line %s: %s"):format(t.name, line, rest) end
+  end
+  return msg
+end
+
 local function heap_options(t, policy)
   local heap = { policy = policy }
   for k, v in pairs(t.policy_params or {}) do heap[k] = v end
@@ -53,8 +63,7 @@ local function attempt(suite, t, source, name, sandbox, output)
   end }
   local lim = t.limits
   sandbox.cpu(lim.cpu)
-  sandbox.arm(lim.instructions, lim.memory)
-  local ok, err = pcall(function()
+  local ok, err, tripped = sandbox.run(lim.instructions, lim.memory, function()
     local chunk, lerr = load(source, "@" .. name, "t", env)
     if not chunk then error("the submission does not compile: " .. lerr, 0) end
     local sub = chunk()
@@ -69,7 +78,7 @@ local function attempt(suite, t, source, name, sandbox, output)
       res.messages = r[1].messages
       summary(m, res)
       res.ok = res.errors == 0
-      if not res.ok then res.error = describe(r[1].messages[1]) end
+      if not res.ok then res.error = where(t, describe(r[1].messages[1])) end
     else
       local m = sh.machine{ heap = heap_options(t, sub), seed = suite.seed }
       res.value = t.run(m, sub)
@@ -77,7 +86,6 @@ local function attempt(suite, t, source, name, sandbox, output)
       res.ok = true
     end
   end)
-  local tripped = sandbox.disarm()
   if not ok then res.ok, res.error = false, describe(err) end
   if tripped then
     local what = tripped == "memory"
