@@ -29,6 +29,9 @@ typedef struct llayout {
 /* lcore.c */
 lmach *shL_tomach(lua_State *L, int i);
 int shL_fail(lua_State *L, lmach *lm);
+/* An integer argument (floats with an exact integer value too); the error
+** names the operation and what the argument is. */
+lua_Integer shL_intarg(lua_State *L, int i, const char *op, const char *what);
 
 /* loptions.c: sh.machine{...} into a config; returns 1 for check = "raise" */
 int shL_machine_options(lua_State *L, int t, sh_config *c);

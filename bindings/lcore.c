@@ -30,7 +30,7 @@ int shL_fail(lua_State *L, lmach *lm) {
 }
 
 /* An integer argument, accepting floats with an exact integer value. */
-static lua_Integer intarg(lua_State *L, int i, const char *op, const char *what) {
+lua_Integer shL_intarg(lua_State *L, int i, const char *op, const char *what) {
   int ok;
   lua_Integer v = lua_tointegerx(L, i, &ok);
   if (!ok) {
@@ -42,11 +42,11 @@ static lua_Integer intarg(lua_State *L, int i, const char *op, const char *what)
 }
 
 static uint64_t addrarg(lua_State *L, int i, const char *op) {
-  return (uint64_t)intarg(L, i, op, "the address");
+  return (uint64_t)shL_intarg(L, i, op, "the address");
 }
 
 static uint64_t sizearg(lua_State *L, int i, const char *op) {
-  lua_Integer v = intarg(L, i, op, "the size");
+  lua_Integer v = shL_intarg(L, i, op, "the size");
   if (v < 0) luaL_error(L, "%s: the size must not be negative, got %I", op, v);
   return (uint64_t)v;
 }
@@ -114,7 +114,7 @@ static int l_alloc(lua_State *L) {
   uint64_t size = sizearg(L, 2, "alloc"), align = 0, a;
   int rc;
   if (!lua_isnoneornil(L, 3)) {
-    lua_Integer al = intarg(L, 3, "alloc", "the alignment");
+    lua_Integer al = shL_intarg(L, 3, "alloc", "the alignment");
     if (al <= 0 || (al & (al - 1)))
       return luaL_error(L, "alloc: the alignment must be a power of two, got %I", al);
     align = (uint64_t)al;
@@ -249,7 +249,7 @@ static int l_blocks(lua_State *L) {
 /* ---- memory ---- */
 
 static int widtharg(lua_State *L, lmach *lm, int i, const char *op) {
-  lua_Integer w = lua_isnoneornil(L, i) ? sh_word(lm->m) : intarg(L, i, op, "the width");
+  lua_Integer w = lua_isnoneornil(L, i) ? sh_word(lm->m) : shL_intarg(L, i, op, "the width");
   if (w != 1 && w != 2 && w != 4 && w != 8)
     luaL_error(L, "%s: the width must be 1, 2, 4 or 8, got %I", op, w);
   return (int)w;
@@ -267,7 +267,7 @@ static int l_load(lua_State *L) {
 static int l_store(lua_State *L) {
   lmach *lm = shL_tomach(L, 1);
   uint64_t a = addrarg(L, 2, "store");
-  lua_Integer v = intarg(L, 3, "store", "the value");
+  lua_Integer v = shL_intarg(L, 3, "store", "the value");
   int w = widtharg(L, lm, 4, "store");
   if (w < 8 && (v < -((lua_Integer)1 << (8 * w - 1)) || v > ((lua_Integer)1 << (8 * w)) - 1))
     return luaL_error(L, "store: %I does not fit in %d byte%s", v, w, w == 1 ? "" : "s");

@@ -28,11 +28,7 @@ static sh_machine *heap_m(lua_State *L) {
 }
 
 static uint64_t uarg(lua_State *L, int i, const char *op, const char *what) {
-  int ok;
-  lua_Integer v = lua_tointegerx(L, i, &ok);
-  if (!ok)
-    luaL_error(L, "%s: %s must be an integer, got %s", op, what,
-               lua_type(L, i) == LUA_TNUMBER ? lua_tostring(L, i) : luaL_typename(L, i));
+  lua_Integer v = shL_intarg(L, i, op, what);
   if (v < 0) luaL_error(L, "%s: %s must not be negative, got %I", op, what, v);
   return (uint64_t)v;
 }

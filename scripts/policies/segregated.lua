@@ -6,7 +6,8 @@
 -- machine's heap keys size the blocks (header, align, min_block, split_min,
 -- extend).  It places exactly as the built-in segregated policy with
 -- order = "lifo" does (docs/POLICIES.md).  Compare explicit.lua: the same
--- blocks and tags, one list instead of many.
+-- blocks and tags, one list instead of many.  The two repeat their block
+-- helpers on purpose: a policy (and a graded submission) is one file.
 --
 -- A block is [header][payload...]; its 4-byte tag sits just below the
 -- payload: size | prev_alloc << 1 | alloc.  Allocated blocks need no footer
