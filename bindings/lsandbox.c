@@ -368,12 +368,20 @@ static int l_now(lua_State *L) {
   return 1;
 }
 
+/* core.sandbox.cpus() -> processors online (--jobs's default) */
+static int l_cpus(lua_State *L) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  lua_pushinteger(L, n > 0 ? n : 1);
+  return 1;
+}
+
 void shL_open_sandbox(lua_State *L) {
   static const luaL_Reg child_methods[] = {
     { "read", c_read }, { "kill", c_kill }, { "wait", c_wait }, { NULL, NULL }
   };
   static const luaL_Reg funcs[] = {
-    { "spawn", l_spawn }, { "poll", l_poll }, { "now", l_now }, { NULL, NULL }
+    { "spawn", l_spawn }, { "poll", l_poll }, { "now", l_now }, { "cpus", l_cpus },
+    { NULL, NULL }
   };
   luaL_newmetatable(L, SHL_CHILD);
   luaL_newlib(L, child_methods);

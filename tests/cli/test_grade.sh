@@ -212,7 +212,8 @@ printf 'return { name = "x", tests = { { name = "a" } } }\n' >"$TMP/badsuite.lua
 sh_run grade "$TMP/badsuite.lua" "$SUBS/good.lua"
 expect_status 2
 expect_has err "badsuite.lua: test 'a': needs exactly one of trace and run"
-sh_run grade "$G/suite.lua" "$SUBS/good.lua" --jobs 0
+sh_run grade "$G/suite.lua" "$SUBS/good.lua" --jobs=-1
 expect_status 2
+expect_has err "--jobs must be 0 (every core) or more"
 
 finish

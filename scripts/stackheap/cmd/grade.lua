@@ -53,8 +53,9 @@ local function run(args)
     subs = { { name = (args.submission:match("([^/]+)$") or args.submission):gsub("%.lua$", ""),
                path = args.submission } }
   end
-  if args.jobs < 1 then return fail("--jobs must be at least 1") end
-  local ok, suite = pcall(grade.run, { suite = args.suite, submissions = subs, jobs = args.jobs })
+  if not args.jobs or args.jobs < 0 then return fail("--jobs must be 0 (every core) or more") end
+  local jobs = args.jobs == 0 and require("stackheap.core").sandbox.cpus() or args.jobs
+  local ok, suite = pcall(grade.run, { suite = args.suite, submissions = subs, jobs = jobs })
   if not ok then return fail(tostring(suite)) end
   local reports, all_passed = {}, true
   for i, s in ipairs(subs) do
@@ -100,7 +101,7 @@ M.configure = function(parser)
   parser:option("--format", "Output format.", "text")
     :choices({ "text", "json", "tap", "junit", "gradescope" })
   parser:option("--out", "Write the result to FILE (a directory for many submissions).")
-  parser:option("--jobs", "Submissions graded at once (one process each).", "1")
+  parser:option("--jobs", "Submissions graded at once, one process each (0: one per core).", "0")
     :convert(math.tointeger)
 end
 M.run = run
