@@ -102,6 +102,105 @@ local function grow(heap, s, need)
 end
 
 -- ---- the policy ----
+local function alloc(heap, n, align)
+  local s = state[heap]
+  if align > s.A then return nil end     -- over-aligned requests: not in this lab
+  local bs = math.max(up(s.H + math.max(n, 1) + s.footer, s.A), s.MB)
+  -- first fit in the request's class, then in each larger non-empty one,
+  -- counting every block looked at
+  local b, steps, k = 0, 0, class_of(bs)
+  while b == 0 and k < 64 do
+    b = s.heads[k] or 0
+    while b ~= 0 do
+      steps = steps + 1
+      if size_of(heap, s, b) >= bs then break end
+      b = next_of(heap, s, b)
+    end
+    k = k + 1
+  end
+  heap:step(steps)
+  if b == 0 then
+    b = grow(heap, s, bs)
+    if not b then return nil end
+  end
+  local tag = read_tag(heap, s, b)
+  local size, prev_alloc = tag & ~7, tag & 2 ~= 0
+  if size - bs >= s.split and class_of(size - bs) == class_of(size) then
+    -- split: the remainder takes the block's place in its class's list
+    local r, p, nx = b + bs, prev_of(heap, s, b), next_of(heap, s, b)
+    write_tag(heap, s, r, size - bs, false, true)
+    heap:store(r + s.H, nx, 4)
+    heap:store(r + s.H + 4, p, 4)
+    set_next(heap, s, class_of(size), p, r)
+    set_prev(heap, s, nx, r)
+    size = bs
+  elseif size - bs >= s.split then
+    -- the remainder belongs to a smaller class: it moves to that list's head
+    unlink(heap, s, b)
+    write_tag(heap, s, b + bs, size - bs, false, true)
+    insert(heap, s, b + bs)
+    size = bs
+  else
+    unlink(heap, s, b)
+    set_prev_alloc(heap, s, b + size, true)
+  end
+  write_tag(heap, s, b, size, true, prev_alloc)
+  return b + s.H
+end
+
+local function free(heap, p)
+  local s = state[heap]
+  local b = p - s.H
+  local tag = read_tag(heap, s, b)
+  local size, prev_alloc = tag & ~7, tag & 2 ~= 0
+  local nb = b + size
+  if nb < s.stop and read_tag(heap, s, nb) & 1 == 0 then    -- merge the next block
+    unlink(heap, s, nb)
+    size = size + size_of(heap, s, nb)
+  end
+  if not prev_alloc then                                     -- merge the previous one
+    local psize = heap:load(b - 4, 4)
+    b = b - psize
+    unlink(heap, s, b)
+    size = size + psize
+    prev_alloc = read_tag(heap, s, b) & 2 ~= 0
+  end
+  add_free(heap, s, b, size, prev_alloc)
+end
+
+-- realloc as the built-in fits do it: shrink in place (the tail freed when
+-- it can be a block), grow into a free next block when it is big enough,
+-- else move: a new block, the payload copied, the old block freed.
+local function realloc(heap, p, n)
+  local s = state[heap]
+  local b = p - s.H
+  local tag = read_tag(heap, s, b)
+  local size, prev_alloc = tag & ~7, tag & 2 ~= 0
+  local bs = math.max(up(s.H + math.max(n, 1) + s.footer, s.A), s.MB)
+  local total = size
+  if bs > size then
+    local nb = b + size
+    if nb >= s.stop or read_tag(heap, s, nb) & 1 == 1 or size + size_of(heap, s, nb) < bs then
+      local q = alloc(heap, n, s.A)
+      if not q then return nil end
+      heap:copy(q, p, math.min(n, size - s.H))
+      free(heap, p)
+      return q
+    end
+    total = size + size_of(heap, s, nb)
+    unlink(heap, s, nb)
+    set_prev_alloc(heap, s, b + total, true)
+  end
+  if total > bs and total - bs >= s.split then
+    -- the tail becomes a used block for a moment, then is freed (and merged)
+    write_tag(heap, s, b + bs, total - bs, true, true)
+    free(heap, b + bs + s.H)
+    total = bs
+  end
+  write_tag(heap, s, b, total, true, prev_alloc)
+  return p
+end
+
 return sh.policy{
   name = "segregated lists",
 
@@ -124,69 +223,7 @@ return sh.policy{
     state[heap] = s
   end,
 
-  alloc = function(heap, n, align)
-    local s = state[heap]
-    if align > s.A then return nil end     -- over-aligned requests: not in this lab
-    local bs = math.max(up(s.H + math.max(n, 1) + s.footer, s.A), s.MB)
-    -- first fit in the request's class, then in each larger non-empty one,
-    -- counting every block looked at
-    local b, steps, k = 0, 0, class_of(bs)
-    while b == 0 and k < 64 do
-      b = s.heads[k] or 0
-      while b ~= 0 do
-        steps = steps + 1
-        if size_of(heap, s, b) >= bs then break end
-        b = next_of(heap, s, b)
-      end
-      k = k + 1
-    end
-    heap:step(steps)
-    if b == 0 then
-      b = grow(heap, s, bs)
-      if not b then return nil end
-    end
-    local tag = read_tag(heap, s, b)
-    local size, prev_alloc = tag & ~7, tag & 2 ~= 0
-    if size - bs >= s.split and class_of(size - bs) == class_of(size) then
-      -- split: the remainder takes the block's place in its class's list
-      local r, p, nx = b + bs, prev_of(heap, s, b), next_of(heap, s, b)
-      write_tag(heap, s, r, size - bs, false, true)
-      heap:store(r + s.H, nx, 4)
-      heap:store(r + s.H + 4, p, 4)
-      set_next(heap, s, class_of(size), p, r)
-      set_prev(heap, s, nx, r)
-      size = bs
-    elseif size - bs >= s.split then
-      -- the remainder belongs to a smaller class: it moves to that list's head
-      unlink(heap, s, b)
-      write_tag(heap, s, b + bs, size - bs, false, true)
-      insert(heap, s, b + bs)
-      size = bs
-    else
-      unlink(heap, s, b)
-      set_prev_alloc(heap, s, b + size, true)
-    end
-    write_tag(heap, s, b, size, true, prev_alloc)
-    return b + s.H
-  end,
-
-  free = function(heap, p)
-    local s = state[heap]
-    local b = p - s.H
-    local tag = read_tag(heap, s, b)
-    local size, prev_alloc = tag & ~7, tag & 2 ~= 0
-    local nb = b + size
-    if nb < s.stop and read_tag(heap, s, nb) & 1 == 0 then    -- merge the next block
-      unlink(heap, s, nb)
-      size = size + size_of(heap, s, nb)
-    end
-    if not prev_alloc then                                     -- merge the previous one
-      local psize = heap:load(b - 4, 4)
-      b = b - psize
-      unlink(heap, s, b)
-      size = size + psize
-      prev_alloc = read_tag(heap, s, b) & 2 ~= 0
-    end
-    add_free(heap, s, b, size, prev_alloc)
-  end,
+  alloc = alloc,
+  free = free,
+  realloc = realloc,
 }
