@@ -140,7 +140,7 @@ for p in implicit explicit segregated; do
   expect_has out "score: "
 done
 expect_has out "utilization 83.0% (weight 60%), performance 100.0% of 400 cycles/op (weight 40%)"
-expect_has out "score: 89.77 / 100"
+expect_has out "score: 89.79 / 100"
 
 # ---- formats ----
 for fmt in json gradescope tap junit text; do
