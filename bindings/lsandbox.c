@@ -32,7 +32,8 @@ typedef struct limits {
   size_t used, cap;            /* bytes the state holds; cap while armed */
   long long count, budget;     /* instructions since armed; the budget */
   int armed;
-  const char *tripped;         /* "instructions" or "memory": sticky until re-armed */
+  int out_of_memory, out_of_time;  /* sticky until re-armed, each on its own */
+  const char *tripped;         /* the first of them: "instructions" or "memory" */
   int fd;                      /* the pipe to the parent */
 } limits;
 
@@ -49,9 +50,9 @@ static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   }
   /* Growth past the cap fails, and keeps failing until the runner re-arms:
   ** a memory bomb inside pcall cannot try again. */
-  if (lim->armed && nsize > old && (lim->tripped == NULL || strcmp(lim->tripped, "memory") == 0) &&
-      (lim->tripped != NULL || lim->used + (nsize - old) > lim->cap)) {
-    lim->tripped = "memory";
+  if (lim->armed && nsize > old && (lim->out_of_memory || lim->used + (nsize - old) > lim->cap)) {
+    lim->out_of_memory = 1;
+    if (lim->tripped == NULL) lim->tripped = "memory";
     return NULL;
   }
   if ((p = realloc(ptr, nsize)) == NULL) return NULL;
@@ -73,8 +74,11 @@ static void hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   if (!lim->armed) return;
   lim->count += HOOK_EVERY;
-  if (lim->tripped == NULL && lim->count > lim->budget) lim->tripped = "instructions";
-  if (lim->tripped != NULL && strcmp(lim->tripped, "instructions") == 0) {
+  if (lim->count > lim->budget && !lim->out_of_time) {
+    lim->out_of_time = 1;
+    if (lim->tripped == NULL) lim->tripped = "instructions";
+  }
+  if (lim->out_of_time) {
     lua_sethook(L, hook, LUA_MASKCOUNT, 1);
     luaL_error(L, "exceeded the limit of %I instructions", (lua_Integer)lim->budget);
   }
@@ -93,6 +97,7 @@ static int s_run(lua_State *L) {
   lim->budget = n;
   lim->count = 0;
   lim->tripped = NULL;
+  lim->out_of_memory = lim->out_of_time = 0;
   lim->cap = lim->used + (size_t)(mem > 0 ? mem : 0);
   lim->armed = 1;
   lua_sethook(L, hook, LUA_MASKCOUNT, HOOK_EVERY);
@@ -113,7 +118,9 @@ static int s_cpu(lua_State *L) {
   struct rlimit rl;
   getrusage(RUSAGE_SELF, &ru);
   getrlimit(RLIMIT_CPU, &rl);
-  rl.rlim_cur = (rlim_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + 1 + secs);
+  /* whole seconds used, rounded up, plus the test's */
+  rl.rlim_cur = (rlim_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+                         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec + 999999) / 1000000 + secs);
   if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max) rl.rlim_cur = rl.rlim_max;
   setrlimit(RLIMIT_CPU, &rl);
   return 0;

@@ -12,8 +12,14 @@ local OUTPUT_MAX = 16384      -- bytes of a test's print output kept
 
 -- A value from the submission, described without running any of its code
 -- (tostring could call its __tostring after the limits are disarmed).
+-- Text for the reports: valid UTF-8 (JSON and XML readers insist), other bytes as '?'.
+local function clean(s)
+  if utf8.len(s) then return s end
+  return (s:gsub("[\128-\255]", "?"))
+end
+
 local function describe(v)
-  if type(v) == "string" then return v end
+  if type(v) == "string" then return clean(v) end
   if type(v) == "number" or type(v) == "boolean" or v == nil then return tostring(v) end
   return "a " .. type(v) .. " value"
 end
