@@ -49,6 +49,7 @@ sub outside "" "do return 0x100000 end"
 sub nonint "" "do return 4096.5 end"
 sub corrupt "" "local _, brk = heap:bounds(); if brk > 0x1020 then heap:store(brk - 8, 0, 8) end"
 sub nocopy "" "" "realloc = function(heap, addr, n) return alloc(heap, n, 8) end"
+printf 'return function(m) return 42 end\n' >"$SUBS/scenario.lua"
 sub noisy "for i = 1, 5000 do print('line', i) end" ""
 sub binary "print('\\255\\254 not UTF-8')" ""
 # A catastrophic pattern: one C call, no hook sees it; the CPU limit (and the
@@ -117,6 +118,11 @@ check_fail outside "which is outside the heap"
 check_fail nonint "alloc answered 4096.5, which is not an integer address"
 check_fail corrupt "is not what was written"
 check_fail nocopy "changed across its realloc"
+check_fail scenario "the submission must return sh.policy{...}, got a function value"
+last="grade scenario"
+out=$(cat "$TMP/out1/scenario.json")
+expect_has out '"message":"the scenario'"'"'s block","name":"scenario","output":"the scenario'"'"'s block","passed":true'
+
 
 last="grade good"
 out=$(cat "$TMP/out1/good.json")
