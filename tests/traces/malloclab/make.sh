@@ -1,6 +1,7 @@
 #!/bin/bash
-# make.sh -- regenerates the twelve malloc-lab style traces here with `stackheap gen`
-# (synthetic, in the spirit of the lab's trace mix; not CMU's files). Usage: make.sh STACKHEAP
+# make.sh -- regenerates the malloc-lab style traces here with `stackheap gen` (synthetic, in the
+# spirit of the lab's trace mix; not CMU's files): the twelve scripts/grading/malloclab.lua
+# grades, and realloc-heavy (for the reference policies' tests only). Usage: make.sh STACKHEAP
 set -euo pipefail
 sh=${1:-stackheap}
 cd "$(dirname "$0")"
@@ -17,3 +18,4 @@ gen large           -n 800  --sizes exp:4096          --lifetime random --seed 9
 gen realloc         -n 1500 --sizes uniform:16,512    --realloc 0.6 --lifetime random --seed 10
 gen realloc2        -n 1500 --sizes exp:200           --realloc 0.8 --lifetime lifo   --seed 11
 gen classes         -n 2000 --sizes classes:8=4,32=3,64=2,200=1,1000=1 --lifetime random --seed 12
+gen realloc-heavy   -n 3000 --sizes lognormal:5,1.2   --realloc 0.6 --lifetime random --seed 13
