@@ -21,8 +21,17 @@ typedef struct lpol {
 
 /* ---- the heap handle ---- */
 
+/* The handle's methods carry its metatable as an upvalue: checking the
+** type is then a pointer compare, not luaL_checkudata's registry lookup by
+** name (these calls are most of what a Lua policy does). */
 static sh_machine *heap_m(lua_State *L) {
-  lheap *h = luaL_checkudata(L, 1, SHL_HEAP);
+  lheap *h = lua_touserdata(L, 1);
+  int ok = h != NULL && lua_getmetatable(L, 1);
+  if (ok) {
+    ok = lua_rawequal(L, -1, lua_upvalueindex(1));
+    lua_pop(L, 1);
+  }
+  if (!ok) luaL_typeerror(L, 1, "heap");
   if (h->m == NULL) luaL_error(L, "heap: this handle is only valid inside a policy call");
   return h->m;
 }
@@ -295,7 +304,9 @@ void shL_open_policy(lua_State *L) {
     { "step", h_step }, { "bounds", h_bounds }, { "config", h_config }, { NULL, NULL }
   };
   luaL_newmetatable(L, SHL_HEAP);
-  luaL_newlib(L, heap_methods);
+  luaL_newlibtable(L, heap_methods);
+  lua_pushvalue(L, -2);
+  luaL_setfuncs(L, heap_methods, 1);
   lua_setfield(L, -2, "__index");
   lua_pushliteral(L, "heap");
   lua_setfield(L, -2, "__name");
