@@ -14,6 +14,7 @@
 typedef struct lmach {
   sh_machine *m;
   int raise;                   /* check = "raise": the first misuse is a Lua error */
+  int drops;                   /* pops call the frame metatable's __drop (m:_drops(true)) */
 } lmach;
 
 typedef struct lframe {
@@ -32,6 +33,9 @@ int shL_fail(lua_State *L, lmach *lm);
 /* An integer argument (floats with an exact integer value too); the error
 ** names the operation and what the argument is. */
 lua_Integer shL_intarg(lua_State *L, int i, const char *op, const char *what);
+/* The metatable `name` for a userdata class: methods as __index, and
+** `close` as both __gc and __close. */
+void shL_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close);
 
 /* loptions.c: sh.machine{...} into a config; returns 1 for check = "raise" */
 int shL_machine_options(lua_State *L, int t, sh_config *c);
@@ -66,6 +70,11 @@ void shL_open_policy(lua_State *L);
 
 /* lsandbox.c: core.sandbox (spawn, poll, now): the grader's child processes */
 void shL_open_sandbox(lua_State *L);
+/* lrandom.c: core.random(seed), Python's generator */
+void shL_open_random(lua_State *L);
+
+/* lsteps.c: m:_tally, m:_differ, m:free_lists (what reports record) */
+extern const luaL_Reg shL_steps_methods[];
 
 /* lframe.c: layouts, frames, and the machine's stack methods */
 extern const luaL_Reg shL_stack_methods[];

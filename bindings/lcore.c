@@ -66,6 +66,7 @@ static int l_machine(lua_State *L) {
   lm = lua_newuserdatauv(L, sizeof *lm, 1);
   lm->m = NULL;
   lm->raise = raise;
+  lm->drops = 0;
   luaL_setmetatable(L, SHL_MACHINE);
   lua_newtable(L);             /* uservalue: layouts by pointer, for m:frames() */
   if (lp) {                    /* a Lua policy lives as long as its machine */
@@ -412,6 +413,16 @@ static int l_word(lua_State *L) {
 
 /* ---- registration ---- */
 
+void shL_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close) {
+  luaL_newmetatable(L, name);
+  lua_newtable(L);             /* not luaL_newlib: it sizes the table from an array, not a pointer */
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, close); lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, close); lua_setfield(L, -2, "__close");
+  lua_pop(L, 1);
+}
+
 static const luaL_Reg machine_methods[] = {
   { "alloc", l_alloc }, { "free", l_free }, { "realloc", l_realloc }, { "reset", l_reset },
   { "heap_profile", l_heap_profile }, { "series", l_series }, { "blocks", l_blocks },
@@ -433,6 +444,7 @@ int luaopen_stackheap_core(lua_State *L) {
   luaL_newlib(L, machine_methods);
   luaL_setfuncs(L, shL_stack_methods, 0);
   luaL_setfuncs(L, shL_cache_methods, 0);
+  luaL_setfuncs(L, shL_steps_methods, 0);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, l_gc); lua_setfield(L, -2, "__gc");
   lua_pushcfunction(L, l_gc); lua_setfield(L, -2, "__close");
@@ -445,6 +457,7 @@ int luaopen_stackheap_core(lua_State *L) {
   lua_pushcfunction(L, l_version); lua_setfield(L, -2, "version");
   shL_open_cache(L);
   shL_open_trace(L);
+  shL_open_random(L);
   shL_open_policy(L);
   shL_open_sandbox(L);
   luaL_getmetatable(L, SHL_MACHINE);
@@ -454,6 +467,6 @@ int luaopen_stackheap_core(lua_State *L) {
   luaL_getmetatable(L, SHL_FRAME);
   lua_getfield(L, -1, "methods");
   lua_setfield(L, -3, "frame_methods");
-  lua_pop(L, 1);
+  lua_setfield(L, -2, "frame_meta");            /* init.lua sets __field and __drop */
   return 1;
 }

@@ -70,8 +70,35 @@ static int l_push(lua_State *L) {
   return 1;
 }
 
+/* Before a frame is popped, the hook init.lua set as the frame metatable's
+** __drop runs with the machine and the frame (still live, so its slots can be read): Rust's
+** drops. mi is the machine's stack index; protect for an unwinding error. */
+static int before_pop(lua_State *L, int mi, lmach *lm, int level, int protect) {
+  sh_frame_info fi;
+  int rc;
+  if (!lm->drops || sh_frame(lm->m, level, &fi) != SH_OK) return LUA_OK;
+  luaL_getmetatable(L, SHL_FRAME);
+  if (lua_getfield(L, -1, "__drop") != LUA_TFUNCTION) { lua_pop(L, 2); return LUA_OK; }
+  lua_remove(L, -2);
+  lua_pushvalue(L, mi);
+  newframe(L, mi, lm, fi.id, fi.name);
+  if (!protect) { lua_call(L, 2, 0); return LUA_OK; }
+  rc = lua_pcall(L, 2, 0, 0);
+  if (rc != LUA_OK) lua_pop(L, 1);
+  return rc;
+}
+
+/* m:_drops(on): whether pops of this machine's frames call __drop. Off by
+** default, so a machine without owning values pays nothing per pop. */
+static int l_drops(lua_State *L) {
+  lmach *lm = shL_tomach(L, 1);
+  lm->drops = lua_toboolean(L, 2);
+  return 0;
+}
+
 static int l_ret(lua_State *L) {
   lmach *lm = shL_tomach(L, 1);
+  if (sh_depth(lm->m) > 0) before_pop(L, 1, lm, 0, 0);
   if (sh_ret(lm->m) != SH_OK) return shL_fail(L, lm);
   return 0;
 }
@@ -179,9 +206,41 @@ static void slot_type(lua_State *L, lframe *f, int i) {
   lua_pop(L, 1);
 }
 
+/* A path into a slot ("p.x", "a[2]"): its address, with the field's type
+** table pushed. The frame metatable's __field (init.lua) walks the type.
+** Returns 0, pushing nothing, when the key is a plain slot name. */
+static int find_path(lua_State *L, lframe *f, int ki, uint64_t *addr) {
+  size_t len, n;
+  const char *key;
+  sh_slot_info si;
+  int i;
+  if (lua_type(L, ki) != LUA_TSTRING) return 0;
+  key = lua_tolstring(L, ki, &len);
+  n = strcspn(key, ".[");
+  if (n == len || n == 0) return 0;
+  lua_pushlstring(L, key, n);
+  i = find_slot(L, f, lua_gettop(L), &si);
+  lua_pop(L, 1);
+  luaL_getmetafield(L, 1, "__field");
+  slot_type(L, f, i);
+  lua_pushstring(L, key + n);
+  lua_call(L, 2, 2);
+  if (lua_isnil(L, -2))
+    return luaL_error(L, "frame '%s': '%s': %s", f->name, key, lua_tostring(L, -1));
+  *addr = si.addr + (uint64_t)lua_tointeger(L, -2);
+  lua_remove(L, -2);           /* the offset; the field's type stays */
+  return 1;
+}
+
 static int slot_get(lua_State *L, lframe *f, int ki) {
   sh_slot_info si;
-  int i = find_slot(L, f, ki, &si);
+  uint64_t addr = 0;
+  int i;
+  if (find_path(L, f, ki, &addr)) {
+    shL_push_typed(L, f->lm, addr, lua_gettop(L));
+    return 1;
+  }
+  i = find_slot(L, f, ki, &si);
   if (si.kind != SH_K_AGG) shL_push_scalar(L, f->lm, si.addr, si.kind, si.size);
   else {
     int t;
@@ -194,8 +253,17 @@ static int slot_get(lua_State *L, lframe *f, int ki) {
 
 static int slot_set(lua_State *L, lframe *f, int ki, int vi) {
   sh_slot_info si;
-  int i = find_slot(L, f, ki, &si);
-  const char *what = lua_pushfstring(L, "frame '%s': slot '%s'", f->name, si.name);
+  uint64_t addr = 0;
+  int i;
+  const char *what;
+  if (find_path(L, f, ki, &addr)) {
+    int t = lua_gettop(L);
+    what = lua_pushfstring(L, "frame '%s': '%s'", f->name, lua_tostring(L, ki));
+    shL_store_typed(L, f->lm, addr, t, vi, what);
+    return 0;
+  }
+  i = find_slot(L, f, ki, &si);
+  what = lua_pushfstring(L, "frame '%s': slot '%s'", f->name, si.name);
   if (si.kind != SH_K_AGG) shL_store_scalar(L, f->lm, si.addr, si.kind, si.size, vi, what, si.type);
   else {
     int t;
@@ -232,6 +300,11 @@ static int f_set(lua_State *L) {
 static int f_addr(lua_State *L) {
   lframe *f = toframe(L, 1);
   sh_slot_info si;
+  uint64_t addr = 0;
+  if (find_path(L, f, 2, &addr)) {
+    lua_pushinteger(L, (lua_Integer)addr);
+    return 1;
+  }
   find_slot(L, f, 2, &si);
   lua_pushinteger(L, (lua_Integer)si.addr);
   return 1;
@@ -287,6 +360,11 @@ static int f_decl(lua_State *L) {
   return 1;
 }
 
+static int f_id(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)toframe(L, 1)->id);
+  return 1;
+}
+
 static int f_alive(lua_State *L) {
   lframe *f = toframe(L, 1);
   lua_pushboolean(L, sh_frame_level(f->lm->m, f->id) >= 0);
@@ -295,6 +373,10 @@ static int f_alive(lua_State *L) {
 
 static int f_close(lua_State *L) {
   lframe *f = toframe(L, 1);
+  if (sh_frame_level(f->lm->m, f->id) == 0) {
+    lua_getiuservalue(L, 1, 1);
+    before_pop(L, lua_gettop(L), f->lm, 0, 0);
+  }
   if (sh_ret_frame(f->lm->m, f->id) != SH_OK) {
     if (sh_frame_level(f->lm->m, f->id) < 0)
       return luaL_error(L, "close: frame '%s' was already popped", f->name);
@@ -309,10 +391,15 @@ static int f_toclose(lua_State *L) {
   lframe *f = luaL_checkudata(L, 1, SHL_FRAME);
   int level;
   if (f->lm->m == NULL || (level = sh_frame_level(f->lm->m, f->id)) < 0) return 0;
+  lua_getiuservalue(L, 1, 1);
   if (!lua_isnil(L, 2)) {
-    while (level-- >= 0) sh_ret(f->lm->m);
+    while (level-- >= 0) {
+      before_pop(L, 3, f->lm, 0, 1);
+      sh_ret(f->lm->m);
+    }
     return 0;
   }
+  if (level == 0) before_pop(L, 3, f->lm, 0, 0);
   if (sh_ret_frame(f->lm->m, f->id) != SH_OK) return shL_fail(L, f->lm);
   return 0;
 }
@@ -329,17 +416,37 @@ static int f_eq(lua_State *L) {
   return 1;
 }
 
+/* m:_load_typed(addr, type) and m:_store_typed(addr, type, value): a value
+** of a stackheap.decl type table anywhere in memory (heap buffers' elements). */
+static int l_load_typed(lua_State *L) {
+  lmach *lm = shL_tomach(L, 1);
+  lua_Integer a = luaL_checkinteger(L, 2);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  shL_push_typed(L, lm, (uint64_t)a, 3);
+  return 1;
+}
+
+static int l_store_typed(lua_State *L) {
+  lmach *lm = shL_tomach(L, 1);
+  lua_Integer a = luaL_checkinteger(L, 2);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  lua_getfield(L, 3, "text");
+  shL_store_typed(L, lm, (uint64_t)a, 3, 4, lua_pushfstring(L, "%s at 0x%I", lua_tostring(L, -1), a));
+  return 0;
+}
+
 /* ---- registration ---- */
 
 const luaL_Reg shL_stack_methods[] = {
   { "_layout", l_layout }, { "_push", l_push }, { "ret", l_ret }, { "depth", l_depth },
-  { "frames", l_frames }, { NULL, NULL }
+  { "frames", l_frames }, { "_drops", l_drops }, { "_load_typed", l_load_typed }, { "_store_typed", l_store_typed },
+  { NULL, NULL }
 };
 
 static const luaL_Reg frame_methods[] = {
   { "addr", f_addr }, { "size", f_size }, { "close", f_close }, { "get", f_get },
   { "set", f_set }, { "slots", f_slots }, { "bounds", f_bounds }, { "alive", f_alive },
-  { "decl", f_decl }, { NULL, NULL }
+  { "decl", f_decl }, { "id", f_id }, { NULL, NULL }
 };
 
 /* The frame and layout metatables; frame methods are found before slots. */

@@ -390,12 +390,7 @@ void shL_open_sandbox(lua_State *L) {
     { "spawn", l_spawn }, { "poll", l_poll }, { "now", l_now }, { "cpus", l_cpus },
     { NULL, NULL }
   };
-  luaL_newmetatable(L, SHL_CHILD);
-  luaL_newlib(L, child_methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, c_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
+  shL_class(L, SHL_CHILD, child_methods, c_gc);   /* closing one kills and reaps it */
   luaL_newlib(L, funcs);
   lua_setfield(L, -2, "sandbox");
 }

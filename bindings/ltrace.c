@@ -442,17 +442,7 @@ void shL_open_trace(lua_State *L) {
     { "trace_writer", l_writer_open }, { "replay", l_replay }, { "isatty", l_isatty },
     { "getpid", l_getpid }, { "policies", l_policies }, { "record_library", l_record_library }, { NULL, NULL }
   };
-  luaL_newmetatable(L, SHL_TRACE);
-  luaL_newlib(L, trace_methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, l_trace_close); lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, l_trace_close); lua_setfield(L, -2, "__close");
-  lua_pop(L, 1);
-  luaL_newmetatable(L, SHL_WRITER);
-  luaL_newlib(L, writer_methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, l_writer_close); lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, l_writer_close); lua_setfield(L, -2, "__close");
-  lua_pop(L, 1);
+  shL_class(L, SHL_TRACE, trace_methods, l_trace_close);
+  shL_class(L, SHL_WRITER, writer_methods, l_writer_close);
   luaL_setfuncs(L, funcs, 0);
 }

@@ -48,14 +48,18 @@ set(SH_CLI_ENV
   "STACKHEAP=$<TARGET_FILE:stackheap>"
   "SH_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
   "SH_VERSION=${PROJECT_VERSION}")
-file(GLOB SH_CLI_TESTS CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/tests/cli/test_*.sh")
-foreach(script IN LISTS SH_CLI_TESTS)
-  get_filename_component(name "${script}" NAME_WE)
-  string(REGEX REPLACE "^test_" "" name "${name}")
-  add_test(NAME cli.${name} COMMAND bash "${script}" WORKING_DIRECTORY "${PROJECT_SOURCE_DIR}")
-  # Exit 77: a tool the test needs (valgrind) is missing; ctest shows it as skipped.
-  set_tests_properties(cli.${name} PROPERTIES
-    LABELS cli TIMEOUT ${SH_TEST_TIMEOUT} ENVIRONMENT "${SH_CLI_ENV}" SKIP_RETURN_CODE 77)
+# browser.<name>: the same kind of script, driving report pages in headless
+# Chromium (tests/browser/lib.sh), labelled apart so they can be run alone.
+foreach(kind cli browser)
+  file(GLOB scripts CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/tests/${kind}/test_*.sh")
+  foreach(script IN LISTS scripts)
+    get_filename_component(name "${script}" NAME_WE)
+    string(REGEX REPLACE "^test_" "" name "${name}")
+    add_test(NAME ${kind}.${name} COMMAND bash "${script}" WORKING_DIRECTORY "${PROJECT_SOURCE_DIR}")
+    # Exit 77: a tool the test needs (valgrind) is missing; ctest shows it as skipped.
+    set_tests_properties(${kind}.${name} PROPERTIES
+      LABELS ${kind} TIMEOUT ${SH_TEST_TIMEOUT} ENVIRONMENT "${SH_CLI_ENV}" SKIP_RETURN_CODE 77)
+  endforeach()
 endforeach()
 
 # One test per example scenario: it must succeed and print the same bytes on

@@ -394,6 +394,16 @@ int sh_cache_levels(const sh_cache *c) {
   return c->n;
 }
 
+int sh_cache_lines(const sh_cache *c, int i, sh_line_fn fn, void *ud) {
+  const level *l;
+  uint64_t k;
+  if (i < 0 || i >= c->n) return SH_ERR_ARG;
+  l = &c->lv[i];
+  for (k = 0; k < l->sets * l->ways; k++)
+    if (l->tag[k] != NOLINE && fn(ud, l->tag[k] << l->shift, l->dirty[k]) != 0) break;
+  return SH_OK;
+}
+
 int sh_cache_stats_get(const sh_cache *c, int i, sh_cache_stats *out) {
   int k;
   memset(out, 0, sizeof *out);

@@ -485,6 +485,13 @@ int sh_blocks(sh_machine *m, sh_block_fn fn, void *ud) {
   return SH_OK;
 }
 
+int sh_free_lists(sh_machine *m, sh_list_fn fn, void *ud) {
+  const sh_policy_ops *ops = m->heap.ops;
+  if (ops->walk_lists == NULL || ops->walk_lists(m, m->heap.state, fn, ud) < 0)
+    return shM_err(m, SH_ERR_ARG, "free_lists: policy '%s' keeps no free list", ops->name);
+  return SH_OK;
+}
+
 /* Every live block becomes freed history, then the policy forgets them all. */
 static int forget(void *ud, const shT_node *x) {
   sh_machine *m = ud;

@@ -85,6 +85,9 @@ typedef struct sh_policy_ops {
   /* Free everything at once (bump's arena); NULL when the policy cannot. */
   int (*reset)(sh_machine *m, void *st);
   void (*destroy)(void *st);
+  /* Free blocks list by list, each in the order its search walks it (for
+  ** pictures); NULL when the policy keeps no list. */
+  int (*walk_lists)(sh_machine *m, void *st, sh_list_fn fn, void *ud);
 } sh_policy_ops;
 
 struct sh_heap {

@@ -275,6 +275,12 @@ void sh_policy_bounds(const sh_machine *m, uint64_t *base, uint64_t *brk, uint64
 const sh_heap_config *sh_policy_config(const sh_machine *m);
 /* Set the machine's message; returns SH_ERR_POLICY for the callback to return. */
 int sh_policy_fail(sh_machine *m, const char *fmt, ...);
+/* The policy's free lists as its searches walk them: fn gets each free block
+** with the index of its list (a size class; 0 when there is one list), list
+** by list, each in list order.  SH_ERR_ARG when the policy keeps no list
+** (bump, the implicit list). */
+typedef int (*sh_list_fn)(void *ud, int list, const sh_block *b);
+int sh_free_lists(sh_machine *m, sh_list_fn fn, void *ud);
 
 /* ---- memory ------------------------------------------------------- */
 
@@ -372,6 +378,11 @@ int sh_cache_levels(const sh_cache *c);
 /* level == sh_cache_levels(c) is main memory: accesses are the reads and
 ** writes that reached it, all of them "hits". */
 int sh_cache_stats_get(const sh_cache *c, int level, sh_cache_stats *out);
+/* The lines level i holds now: fn gets each line's first address and
+** whether it is dirty, set by set (a set's ways newest first); a nonzero
+** return stops.  SH_ERR_ARG for a level that does not exist. */
+typedef int (*sh_line_fn)(void *ud, uint64_t addr, int dirty);
+int sh_cache_lines(const sh_cache *c, int level, sh_line_fn fn, void *ud);
 /* The machine's hierarchy, or NULL when its config disabled the cache. */
 sh_cache *sh_machine_cache(sh_machine *m);
 
@@ -412,6 +423,21 @@ typedef struct sh_atrace_result {
 /* Streams the file through the hierarchy.  SH_ERR_ARG for bad input (the
 ** message names the file and line), SH_ERR_NOMEM, or SH_OK. */
 int sh_cache_trace(sh_cache *c, const char *path, const sh_atrace_opts *o, sh_atrace_result *r);
+
+/* ---- random numbers (random.c): Python's generator -------------------- */
+
+/* MT19937 as CPython's random module runs it, so a simulator ported from
+** Python (OSTEP's malloc.py) draws the same numbers from the same seed. */
+typedef struct sh_random sh_random;
+
+int sh_random_open(sh_random **out);      /* seeded as sh_random_seed(r, 0); SH_ERR_NOMEM */
+void sh_random_close(sh_random *r);
+/* random.seed(key) for a key of n 32-bit words, lowest first (init_by_array);
+** Python seeds with abs(int) cut into as few words as hold it, 0 being one. */
+void sh_random_seed_array(sh_random *r, const uint32_t *key, size_t n);
+void sh_random_seed(sh_random *r, uint64_t n);   /* random.seed(n) for 0 <= n < 2^64 */
+uint32_t sh_random_u32(sh_random *r);            /* random.getrandbits(32) */
+double sh_random_double(sh_random *r);           /* random.random(): 53 bits in [0, 1) */
 
 /* ==== traces and replay ============================================
 ** Readers of allocation traces (glibc mtrace, malloc-lab .rep, stackheap

@@ -144,6 +144,26 @@ static int walk_free(sh_machine *m, void *st, sh_block_fn fn, void *ud) {
   return 0;
 }
 
+typedef struct listwalk { sh_list_fn fn; void *ud; int list; } listwalk;
+
+static int list_block(void *ud, const sh_block *b) {
+  listwalk *w = ud;
+  return w->fn(w->ud, w->list, b);
+}
+
+/* One list per order, smallest first, each kept in address order. */
+static int walk_lists(sh_machine *m, void *st, sh_list_fn fn, void *ud) {
+  buddy *s = st;
+  listwalk w;
+  int rc;
+  (void)m;
+  w.fn = fn;
+  w.ud = ud;
+  for (w.list = 0; w.list <= MAXORD; w.list++)
+    if ((rc = shH_walk_free_tree(&s->free[w.list], list_block, &w)) != 0) return rc;
+  return 0;
+}
+
 static void summary(sh_machine *m, void *st, uint64_t *bytes, uint64_t *blocks,
                     uint64_t *largest) {
   buddy *s = st;
@@ -165,5 +185,5 @@ static void destroy(void *st) {
 }
 
 const sh_policy_ops shF_buddy = {
-  "buddy", defaults, init, alloc, release, resize, walk_free, summary, NULL, destroy
+  "buddy", defaults, init, alloc, release, resize, walk_free, summary, NULL, destroy, walk_lists
 };

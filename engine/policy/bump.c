@@ -119,5 +119,5 @@ static void destroy(void *st) {
 }
 
 const sh_policy_ops shF_bump = {
-  "bump", defaults, init, alloc, release, resize, walk_free, summary, reset, destroy
+  "bump", defaults, init, alloc, release, resize, walk_free, summary, reset, destroy, NULL
 };

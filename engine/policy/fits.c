@@ -363,6 +363,31 @@ static int walk_free(sh_machine *m, void *st, sh_block_fn fn, void *ud) {
   return shH_walk_free_tree(&((fits *)st)->byaddr, fn, ud);
 }
 
+typedef struct listwalk { sh_list_fn fn; void *ud; int list; } listwalk;
+
+/* A list's treap holds (position, size, address in b): in order is list order. */
+static int list_node(void *ud, const shT_node *x) {
+  listwalk *w = ud;
+  sh_block b;
+  memset(&b, 0, sizeof b);
+  b.addr = x->b;
+  b.size = x->size;
+  return w->fn(w->ud, w->list, &b);
+}
+
+static int walk_lists(sh_machine *m, void *st, sh_list_fn fn, void *ud) {
+  fits *s = st;
+  listwalk w;
+  int rc = 0;
+  (void)m;
+  w.fn = fn;
+  w.ud = ud;
+  if (s->implicit) return -1;
+  for (w.list = 0; w.list < s->lists.n && rc == 0; w.list++)
+    rc = shT_walk(&s->lists.l[w.list].list, list_node, &w);
+  return rc > 0 ? rc : 0;
+}
+
 static void summary(sh_machine *m, void *st, uint64_t *bytes, uint64_t *blocks,
                     uint64_t *largest) {
   fits *s = st;
@@ -515,7 +540,7 @@ static int fits_defaults(sh_machine *m, sh_heap_config *c) {
 }
 
 #define FITS(name, defaults) \
-  { name, defaults, init, alloc, release, resize, walk_free, summary, NULL, destroy }
+  { name, defaults, init, alloc, release, resize, walk_free, summary, NULL, destroy, walk_lists }
 
 const sh_policy_ops shF_first_fit = FITS("first_fit", fits_defaults);
 const sh_policy_ops shF_next_fit = FITS("next_fit", fits_defaults);

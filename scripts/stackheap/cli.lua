@@ -5,6 +5,8 @@
 --   { name = "run", summary = "...", description = "..." (optional),
 --     passthrough = "script" (optional, see below),
 --     configure = function(parser) end,   -- declare arguments and options
+--     normalize = function(argv) end (optional: rewrites the words after the
+--       command's name before argparse sees them; returns argv, or nil, msg)
 --     run = function(args) return status end }
 -- and is listed in M.commands. main() returns the exit status (API.md §2:
 -- 0 success, 1 a check or a script failed, 2 bad usage or bad input); it
@@ -15,7 +17,8 @@ local argparse = require "argparse"
 local M = {}
 
 -- Subcommands, in the order --help lists them.
-M.commands = { "run", "cache", "csim", "replay", "gen", "record", "grade" }
+M.commands = { "run", "layout", "cache", "csim", "ostep_malloc", "replay", "gen", "record",
+  "grade" }
 
 -- Used only when the stackheap module cannot be loaded; normally the
 -- version comes from require("stackheap")._VERSION, its one true source.
@@ -110,6 +113,21 @@ local function protect_passthrough(parser, by_name, argv)
   return argv
 end
 
+-- A command with `normalize` rewrites the words after its name (the first
+-- word that is not an option: the top level has only flags).
+local function normalize(by_name, argv)
+  for k, a in ipairs(argv) do
+    if a:sub(1, 1) ~= "-" then
+      local cmd = by_name[a]
+      if not (cmd and cmd.normalize) then return argv end
+      local rest, err = cmd.normalize(table.move(argv, k + 1, #argv, 1, {}))
+      if not rest then return nil, err end
+      return table.move(rest, 1, #rest, k + 1, table.move(argv, 1, k, 1, {}))
+    end
+  end
+  return argv
+end
+
 local function finish(stopped)
   if stopped.out then io.stdout:write(stopped.out, "\n") end
   if stopped.err then
@@ -125,6 +143,9 @@ function M.main(...)
   local argv = { ... }
   local list, by_name = load_commands()
   local parser = build_parser(list)
+  local err
+  argv, err = normalize(by_name, argv)
+  if not argv then return finish { status = 2, err = "stackheap: " .. err } end
   local result, stopped = parse(parser, protect_passthrough(parser, by_name, argv))
   if stopped then return finish(stopped) end
   return by_name[result.command].run(result)

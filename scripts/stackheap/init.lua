@@ -2,6 +2,8 @@
 -- this file adds what is easier said in Lua: declarations, snapshots, measuring.
 local core = require "stackheap.core"
 local decl = require "stackheap.decl"
+local layout = require "stackheap.layout"
+local values = require "stackheap.values"
 
 local M = { _VERSION = "stackheap " .. core.version() }
 local methods = core.machine_methods
@@ -50,6 +52,22 @@ function methods:call(name, text, opts)
   if not f then error(err, 2) end
   return f
 end
+
+-- Paths into struct and array slots: frame["p.x"], frame:addr("a[2]").
+core.frame_meta.__field = function(t, rest)
+  return layout.field(t, (rest:gsub("^%.", "")))
+end
+
+-- Rust's drops when a frame is popped (m:ret, frame:close, <close>),
+-- hooked once a script makes its first owning value.
+values.install = function() core.frame_meta.__drop = values.drop_frame end
+
+--- m:string(frame, slot [, text]), m:vec(frame, slot [, values]),
+--- m:box(frame, slot, value): owning values (values.lua), freed when the
+--- frame is popped.
+function methods:string(frame, slot, text) return values.string(self, frame, slot, text) end
+function methods:vec(frame, slot, list) return values.vec(self, frame, slot, list) end
+function methods:box(frame, slot, value) return values.box(self, frame, slot, value) end
 
 -- A stats table minus another, field by field: what the operations between cost.
 local function diff(after, before)
@@ -177,13 +195,23 @@ function methods:snapshot()
       s.bytes = self:peek(s.addr, s.size)
       if ty then s.kind = ty.kind; s.value = peek_value(self, s.addr, ty) end
       fr.slots[#fr.slots + 1] = s
-      if ty and ty.kind == "ptr" and s.value then
-        local b = target(s.value)
-        if b then
-          snap.pointers[#snap.pointers + 1] =
-            { from = s.addr, to = s.value, block = b.addr, frame = f.name, slot = s.name }
+      -- thin pointers in the slot, also inside structs and arrays (a
+      -- String's buffer pointer is the field "ptr" of its slot)
+      local function scan(addr, t, path, depth)
+        if t.kind == "ptr" then
+          local v = peek_value(self, addr, t)
+          local b = v and target(v)
+          if b then
+            snap.pointers[#snap.pointers + 1] =
+              { from = addr, to = v, block = b.addr, frame = f.name, slot = path }
+          end
+        elseif depth < 8 and (t.kind == "struct" or t.kind == "union") then
+          for _, fl in ipairs(t.fields or {}) do scan(addr + fl.offset, fl.type, path .. "." .. fl.name, depth + 1) end
+        elseif depth < 8 and t.kind == "array" and t.count <= 64 then
+          for k = 0, t.count - 1 do scan(addr + k * t.elem.size, t.elem, path .. "[" .. k .. "]", depth + 1) end
         end
       end
+      if ty then scan(s.addr, ty, s.name, 0) end
     end
     snap.frames[#snap.frames + 1] = fr
   end
@@ -205,8 +233,33 @@ function methods:snapshot()
   return snap
 end
 
---- sh.layout(type [, {lang, word}]) describes one type: size, alignment,
---- whether it is sized, and its fields.
+--- m:map([{width = 64}]) -> a text picture of the heap (a scaled strip of
+--- characters, block by block, then each block) and the stack (frames and
+--- slots, pointers named by the block they reach); print it.
+function methods:map(opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    error(("map: options must be a table, got %s"):format(type(opts)), 2)
+  end
+  local width = opts and opts.width
+  if width ~= nil and (math.type(width) ~= "integer" or width < 8) then
+    error(("map: width must be an integer of at least 8, got %s"):format(tostring(width)), 2)
+  end
+  return table.concat(require("stackheap.map").text(self:snapshot(), opts), "\n")
+end
+
+local function field_rows(list)
+  local fields = {}
+  for i, f in ipairs(list or {}) do
+    fields[i] = { name = f.name, offset = f.offset, size = f.type.size, align = f.align or f.type.align,
+                  type = f.type.text }
+  end
+  return fields
+end
+
+--- sh.layout(text [, {lang, word}]) describes a type, or the last of the
+--- struct/enum/union declarations in text: size, alignment, whether it is
+--- sized (and why not), its fields; an enum's tag and variants; the niche
+--- (values the type never uses) rustc can give an enclosing enum.
 function M.layout(text, opts)
   if type(text) ~= "string" then
     error(("layout: expected a type as a string, got %s"):format(type(text)), 2)
@@ -216,13 +269,17 @@ function M.layout(text, opts)
   end
   local ty, err = decl.type(text, opts)
   if not ty then error("layout: " .. err, 2) end
-  local fields = {}
-  for i, f in ipairs(ty.fields or {}) do
-    fields[i] = { name = f.name, offset = f.offset, size = f.type.size, align = f.type.align,
-                  type = f.type.text }
+  local out = { size = ty.size, align = ty.align, sized = ty.sized, kind = ty.kind, text = ty.text,
+                why = ty.why, fields = field_rows(ty.fields) }
+  if ty.variants then
+    out.variants = {}
+    for i, v in ipairs(ty.variants) do
+      out.variants[i] = { name = v.name, discr = v.discr, size = v.size, fields = field_rows(v.fields) }
+    end
   end
-  return { size = ty.size, align = ty.align, sized = ty.sized, kind = ty.kind, text = ty.text,
-           why = ty.why, fields = fields }
+  if ty.tag then out.tag = { offset = ty.tag.offset, size = ty.tag.size, encoding = ty.tag.encoding } end
+  if ty.niche then out.niche = { offset = ty.niche.offset, size = ty.niche.size, values = ty.niche.avail } end
+  return out
 end
 
 -- Every machine a script made, weakly, numbered in the order made; those
@@ -251,6 +308,10 @@ function M.policy(def)
   if not ok then error(p, 2) end
   return p
 end
+--- sh.random(seed) -> Python's generator, seeded as random.seed(seed): an
+--- integer, or a list of 32-bit words (lowest first) for a larger one.
+--- r:random() is random.random(), r:u32() getrandbits(32), r:seed(s) reseeds.
+M.random = core.random
 
 --- sh.checked() -> {{number = n, machine = m}...}: the machines made with a
 --- checker, oldest first (n counts every machine made).

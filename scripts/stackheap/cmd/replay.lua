@@ -152,12 +152,22 @@ local function run(args)
   if not heap then return fail(err) end
   if args.every and args.every < 1 then return fail("--every must be at least 1") end
 
+  -- --svg plots heap size against live bytes: the engine samples them, about
+  -- 4000 times over the trace (its length guessed from its size).
+  local every_heap_op
+  if args.svg then
+    local f = io.open(args.trace, "rb")
+    local size = f and f:seek("end") or 0
+    if f then f:close() end
+    every_heap_op = math.max(1, size // 10 // 4000)
+  end
+
   local machines = {}
   for i, name in ipairs(policies) do
     local opts = {}
     for k, v in pairs(heap) do opts[k] = v end
     opts.policy = name
-    local ok, m = pcall(sh.machine, { heap = opts })
+    local ok, m = pcall(sh.machine, { heap = opts, series = every_heap_op })
     if not ok then return fail(tostring(m)) end
     machines[i] = m
   end
@@ -176,8 +186,24 @@ local function run(args)
   local series = {}
   for i = 1, #machines do series[i] = json.array() end
   local sample
+  -- --svg draws each heap when it held the most live bytes, as sampled.
+  local fullest = {}
+  local function keep_fullest(op)
+    for i, m in ipairs(machines) do
+      local live = m:stats().heap.live_bytes
+      if not fullest[i] or live > fullest[i].live then
+        local blocks = {}
+        for b in m:blocks() do
+          blocks[#blocks + 1] = { b.addr, b.size, b.payload or 0, b.requested or 0 }
+        end
+        fullest[i] = { live = live, op = op, blocks = blocks }
+      end
+    end
+  end
+  if args.svg and not args.every then sample = keep_fullest end
   if args.every then
     sample = function(op)
+      if args.svg then keep_fullest(op) end
       for i, m in ipairs(machines) do
         local s = m:stats()
         local list = series[i]
@@ -190,7 +216,7 @@ local function run(args)
   if core.isatty(2) then draw, clear = progress_bar() end
 
   local results, rerr = core.replay(trace, machines, {
-    check = not args.no_check, every = args.every, sample = sample, progress = draw,
+    check = not args.no_check, every = args.every or every_heap_op, sample = sample, progress = draw,
     logs = log_paths(args.log, policies) })
   if clear then clear() end
   if warnings > MAX_WARNINGS_SHOWN then
@@ -200,6 +226,20 @@ local function run(args)
   if not results then return fail(rerr) end
   local info = trace:info()
   trace:close()
+
+  local svg_err
+  if args.svg then
+    local svg = require "stackheap.svg"
+    local paths = log_paths(args.svg, policies)
+    for i, m in ipairs(machines) do
+      local f = fullest[i] or { blocks = {}, op = 0, live = 0 }
+      local ok, werr = require("stackheap.report").write_file(paths[i], svg.trace{
+        title = ("%s replayed by %s"):format(args.trace:match("[^/]*$"), policies[i]),
+        heading = ("Heap when it held the most live bytes (%d, after op %d)"):format(f.live, f.op),
+        blocks = f.blocks, series = m:series() })
+      if not ok and not svg_err then svg_err = ("cannot write the picture: %s"):format(werr) end
+    end
+  end
 
   local report, errors = {}, 0
   for i, name in ipairs(policies) do
@@ -232,6 +272,7 @@ local function run(args)
         r.errors - #r.messages))
     end
   end
+  if svg_err then return fail(svg_err) end   -- after the results, which stand
   return errors > 0 and 1 or 0
 end
 
@@ -258,6 +299,8 @@ M.configure = function(parser)
     :convert(math.tointeger)
   parser:option("--cache", "Keep the parsed trace in FILE (default: TRACE.shbin) and read it "
     .. "instead of the text while the text is unchanged."):args("?")
+  parser:option("--svg", "Draw the heap at the end and its size against live bytes over "
+    .. "the trace as an SVG picture in FILE (FILE.<policy> for several policies).")
   parser:flag("--no-check", "Skip the driver's placement and payload checks (faster).")
 end
 M.run = run

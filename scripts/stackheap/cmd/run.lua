@@ -36,6 +36,86 @@ local function findings(script)
   return any
 end
 
+-- `run SCRIPT --html FILE` reads naturally, but everything after the script
+-- is the script's: so the report's own options are taken from the front of
+-- the script's arguments too, up to the first that is not one of them (a
+-- "--" there ends them and is dropped).
+local REPORT_OPTS = { ["--html"] = "html", ["--svg"] = "svg", ["--step"] = "step",
+                      ["--steps"] = "steps" }
+
+local function peel(opts)
+  local args = opts.args or {}
+  local i = 1
+  while args[i] do
+    local a = args[i]
+    local name, value = a:match("^(%-%-%a+)=(.*)$")
+    name = name or a
+    local key = REPORT_OPTS[name]
+    if a == "--" then i = i + 1; break end
+    if not key then break end
+    if value == nil then
+      value = args[i + 1]
+      if value == nil then return nil, ("option '%s' requires an argument"):format(name) end
+      i = i + 1
+    end
+    opts[key] = value
+    i = i + 1
+  end
+  opts.args = table.move(args, i, #args, 1, {})
+  return true
+end
+
+local function count(v, name)
+  local n = math.tointeger(tonumber(v))
+  if not n or n < 1 then return nil, ("%s must be a positive integer, got '%s'"):format(name, tostring(v)) end
+  return n
+end
+
+-- The recorder feeding the report's writer, when a report was asked for.
+local function start_report(opts)
+  if not (opts.html or opts.svg) then
+    if opts.step then return nil, "--step needs --svg" end
+    return true
+  end
+  local limit, step, err = 100000, nil, nil
+  if opts.steps then
+    limit, err = count(opts.steps, "--steps")
+    if not limit then return nil, err end
+  end
+  if opts.step then
+    step, err = count(opts.step, "--step")
+    if not step then return nil, err end
+  end
+  local f = io.open(opts.script, "rb")
+  local text = f and f:read("a") or nil
+  if f then f:close() end
+  local report = require "stackheap.report"
+  local w = report.new{ title = opts.script:match("[^/]*$"), source = { name = opts.script, text = text } }
+  local rec = require("stackheap.steps").recorder{ writer = w, script = opts.script, limit = limit }
+  return { w = w, rec = rec, step = step }
+end
+
+-- Written whether or not the script succeeded: a failing run is the one
+-- most worth looking at.
+local function finish_report(opts, r)
+  r.rec:stop()
+  local ok, err = true, nil
+  if opts.html then
+    ok, err = r.w:html(opts.html)
+    if not ok then return nil, ("cannot write the report: %s"):format(err) end
+  end
+  if opts.svg then
+    local step = r.step or r.w.n
+    if r.w.n == 0 then return nil, "--svg: the script performed no operation to draw" end
+    if step > r.w.n then
+      return nil, ("--step %d: the run recorded %d steps"):format(step, r.w.n)
+    end
+    ok, err = require("stackheap.svg").write_step(r.w, step, opts.svg)
+    if not ok then return nil, ("cannot write the picture: %s"):format(err) end
+  end
+  return true
+end
+
 local function run(opts)
   -- loadfile, like lua5.4, skips a first line starting with '#', so
   -- scripts with a #! line (busted's, for one) run unchanged. Its message
@@ -45,6 +125,13 @@ local function run(opts)
     fail(err)
     return 2
   end
+
+  local okp, perr = peel(opts)
+  if not okp then fail(perr); return 2 end
+  local rep
+  rep, perr = start_report(opts)
+  if not rep then fail(perr); return 2 end
+  if rep == true then rep = nil end
 
   local script_args = opts.args or {}
   -- Negative indices hold what came before the script, as lua5.4 does.
@@ -68,8 +155,17 @@ local function run(opts)
     end
   end
   -- A script that calls os.exit(n) ends the process right there, with n.
+  if rep then rep.rec:start() end
   local ok, msg = xpcall(chunk, handler, table.unpack(script_args))
   io.stdout:flush()
+  if rep then
+    local wrote, werr = finish_report(opts, rep)
+    if not wrote then
+      fail(werr)
+      findings(opts.script)
+      return 2
+    end
+  end
   if not ok then
     fail(msg)
     findings(opts.script)
@@ -82,7 +178,9 @@ return {
   name = "run",
   summary = "Run a scenario script.",
   description = "Run a scenario script. Arguments after the script are passed to it "
-    .. "untouched, as ... and as arg[1..n] (arg[0] is the script).\n"
+    .. "untouched, as ... and as arg[1..n] (arg[0] is the script), except that "
+    .. "--html, --svg, --step and --steps right after the script are run's own "
+    .. "(a -- there ends them).\n"
     .. "Exit status: 0 when the script returns (or its os.exit status), 1 when it "
     .. "raises an error or a machine's checker recorded misuse (each finding is "
     .. "printed), 2 when it cannot be read or does not compile.",
@@ -91,6 +189,13 @@ return {
     parser:argument("script", "The scenario, a Lua file.")
     parser:argument("args", "Arguments for the script."):args("*")
     parser:flag("--traceback", "On an error, also print the Lua stack traceback.")
+    parser:option("--html", "Write a step-through report of every operation to FILE "
+      .. "(one self-contained HTML page).", nil):argname("FILE")
+    parser:option("--svg", "Write the stack and heap at one step as a standalone SVG "
+      .. "picture.", nil):argname("FILE")
+    parser:option("--step", "The step --svg draws (default: the last).", nil):argname("N")
+    parser:option("--steps", "Record at most N steps for --html/--svg (default 100000); "
+      .. "later operations run unrecorded.", nil):argname("N")
   end,
   run = run,
 }
