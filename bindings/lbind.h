@@ -36,6 +36,9 @@ int shL_fail(lua_State *L, lmach *lm);
 /* After an operation that may have recorded misuse: with check = "raise",
 ** the first new report becomes a Lua error naming the scenario line. */
 void shL_misuse(lua_State *L, lmach *lm, int before);
+/* An integer argument (floats with an exact integer value too); the error
+** names the operation and what the argument is. */
+lua_Integer shL_intarg(lua_State *L, int i, const char *op, const char *what);
 /* The metatable `name` for a userdata class: methods as __index, and
 ** `close` as both __gc and __close. */
 void shL_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close);
@@ -66,6 +69,14 @@ void shL_cache_pressure(lua_State *L, const sh_config *c);
 /* ltrace.c: core.trace_open, core.trace_writer, core.replay and host facts */
 void shL_open_trace(lua_State *L);
 
+/* lpolicy.c: core.policy (a policy written in Lua) and its use as a machine's
+** heap policy: attach pushes the userdata backing it, for the machine to keep */
+int shL_is_policy(lua_State *L, int i);
+int shL_policy_attach(lua_State *L, int opts, sh_config *c);
+void shL_open_policy(lua_State *L);
+
+/* lsandbox.c: core.sandbox (spawn, poll, now): the grader's child processes */
+void shL_open_sandbox(lua_State *L);
 /* lrandom.c: core.random(seed), Python's generator */
 void shL_open_random(lua_State *L);
 

@@ -231,17 +231,8 @@ void shL_stats_cache(lua_State *L, lmach *lm, const sh_stats *s) {
 
 /* ---- batch accesses ---- */
 
-static lua_Integer intarg(lua_State *L, int i, const char *op, const char *what) {
-  int ok;
-  lua_Integer v = lua_tointegerx(L, i, &ok);
-  if (!ok)
-    luaL_error(L, "%s: %s must be an integer, got %s", op, what,
-               lua_type(L, i) == LUA_TNUMBER ? lua_tostring(L, i) : luaL_typename(L, i));
-  return v;
-}
-
 static int widtharg(lua_State *L, lmach *lm, int i, const char *op) {
-  lua_Integer w = lua_isnoneornil(L, i) ? sh_word(lm->m) : intarg(L, i, op, "the width");
+  lua_Integer w = lua_isnoneornil(L, i) ? sh_word(lm->m) : shL_intarg(L, i, op, "the width");
   if (w != 1 && w != 2 && w != 4 && w != 8)
     luaL_error(L, "%s: the width must be 1, 2, 4 or 8, got %I", op, w);
   return (int)w;
@@ -251,11 +242,11 @@ static int widtharg(lua_State *L, lmach *lm, int i, const char *op) {
 ** of value) at addr, addr+stride, ...; returns the loads' sum. */
 static int l_sweep(lua_State *L) {
   lmach *lm = shL_tomach(L, 1);
-  uint64_t addr = (uint64_t)intarg(L, 2, "sweep", "the address"), sum;
-  lua_Integer count = intarg(L, 3, "sweep", "the count");
-  lua_Integer stride = intarg(L, 4, "sweep", "the stride");
+  uint64_t addr = (uint64_t)shL_intarg(L, 2, "sweep", "the address"), sum;
+  lua_Integer count = shL_intarg(L, 3, "sweep", "the count");
+  lua_Integer stride = shL_intarg(L, 4, "sweep", "the stride");
   int width = widtharg(L, lm, 5, "sweep"), store = !lua_isnoneornil(L, 6);
-  lua_Integer value = store ? intarg(L, 6, "sweep", "the value") : 0;
+  lua_Integer value = store ? shL_intarg(L, 6, "sweep", "the value") : 0;
   int before = sh_report_count(lm->m);
   if (count < 0) return luaL_error(L, "sweep: the count must not be negative, got %I", count);
   if (sh_sweep(lm->m, addr, (uint64_t)count, (int64_t)stride, width, store, (uint64_t)value,
@@ -271,11 +262,11 @@ static int l_sweep(lua_State *L) {
 ** list; returns the values' sum, the nodes visited and where it stopped. */
 static int l_chase(lua_State *L) {
   lmach *lm = shL_tomach(L, 1);
-  uint64_t addr = (uint64_t)intarg(L, 2, "chase", "the address"), sum, n, last;
-  lua_Integer next = intarg(L, 3, "chase", "the next offset");
-  lua_Integer count = lua_isnoneornil(L, 4) ? LUA_MAXINTEGER : intarg(L, 4, "chase", "the count");
+  uint64_t addr = (uint64_t)shL_intarg(L, 2, "chase", "the address"), sum, n, last;
+  lua_Integer next = shL_intarg(L, 3, "chase", "the next offset");
+  lua_Integer count = lua_isnoneornil(L, 4) ? LUA_MAXINTEGER : shL_intarg(L, 4, "chase", "the count");
   int with_value = !lua_isnoneornil(L, 5);
-  lua_Integer voff = with_value ? intarg(L, 5, "chase", "the value offset") : 0;
+  lua_Integer voff = with_value ? shL_intarg(L, 5, "chase", "the value offset") : 0;
   int width = with_value ? widtharg(L, lm, 6, "chase") : 0, before = sh_report_count(lm->m);
   if (count < 0) return luaL_error(L, "chase: the count must not be negative, got %I", count);
   if (sh_chase(lm->m, addr, (int64_t)next, (uint64_t)count, (int64_t)voff, width,

@@ -33,7 +33,7 @@ int shL_fail(lua_State *L, lmach *lm) {
 }
 
 /* An integer argument, accepting floats with an exact integer value. */
-static lua_Integer intarg(lua_State *L, int i, const char *op, const char *what) {
+lua_Integer shL_intarg(lua_State *L, int i, const char *op, const char *what) {
   int ok;
   lua_Integer v = lua_tointegerx(L, i, &ok);
   if (!ok) {
@@ -45,11 +45,11 @@ static lua_Integer intarg(lua_State *L, int i, const char *op, const char *what)
 }
 
 static uint64_t addrarg(lua_State *L, int i, const char *op) {
-  return (uint64_t)intarg(L, i, op, "the address");
+  return (uint64_t)shL_intarg(L, i, op, "the address");
 }
 
 static uint64_t sizearg(lua_State *L, int i, const char *op) {
-  lua_Integer v = intarg(L, i, op, "the size");
+  lua_Integer v = shL_intarg(L, i, op, "the size");
   if (v < 0) luaL_error(L, "%s: the size must not be negative, got %I", op, v);
   return (uint64_t)v;
 }
@@ -104,11 +104,12 @@ static const char *site_of(void *ud) {
 static int l_machine(lua_State *L) {
   sh_config c;
   lmach *lm;
-  int raise = 0, rc;
+  int raise = 0, rc, lp = 0;
   sh_config_init(&c);
   if (!lua_isnoneornil(L, 1)) {
     luaL_checktype(L, 1, LUA_TTABLE);
     raise = shL_machine_options(L, 1, &c);
+    lp = shL_policy_attach(L, 1, &c) ? lua_gettop(L) : 0;
   }
   lm = lua_newuserdatauv(L, sizeof *lm, 1);
   lm->m = NULL;
@@ -121,6 +122,10 @@ static int l_machine(lua_State *L) {
   lm->drops = 0;
   luaL_setmetatable(L, SHL_MACHINE);
   lua_newtable(L);             /* uservalue: layouts by pointer, for m:frames() */
+  if (lp) {                    /* a Lua policy lives as long as its machine */
+    lua_pushvalue(L, lp);
+    lua_setfield(L, -2, "policy");
+  }
   lua_setiuservalue(L, -2, 1);
   rc = sh_open(&lm->m, &c);
   if (rc != SH_OK) {
@@ -166,7 +171,7 @@ static int l_alloc(lua_State *L) {
   uint64_t size = sizearg(L, 2, "alloc"), align = 0, a;
   int rc;
   if (!lua_isnoneornil(L, 3)) {
-    lua_Integer al = intarg(L, 3, "alloc", "the alignment");
+    lua_Integer al = shL_intarg(L, 3, "alloc", "the alignment");
     if (al <= 0 || (al & (al - 1)))
       return luaL_error(L, "alloc: the alignment must be a power of two, got %I", al);
     align = (uint64_t)al;
@@ -301,7 +306,7 @@ static int l_blocks(lua_State *L) {
 /* ---- memory ---- */
 
 static int widtharg(lua_State *L, lmach *lm, int i, const char *op) {
-  lua_Integer w = lua_isnoneornil(L, i) ? sh_word(lm->m) : intarg(L, i, op, "the width");
+  lua_Integer w = lua_isnoneornil(L, i) ? sh_word(lm->m) : shL_intarg(L, i, op, "the width");
   if (w != 1 && w != 2 && w != 4 && w != 8)
     luaL_error(L, "%s: the width must be 1, 2, 4 or 8, got %I", op, w);
   return (int)w;
@@ -320,7 +325,7 @@ static int l_load(lua_State *L) {
 static int l_store(lua_State *L) {
   lmach *lm = shL_tomach(L, 1);
   uint64_t a = addrarg(L, 2, "store");
-  lua_Integer v = intarg(L, 3, "store", "the value");
+  lua_Integer v = shL_intarg(L, 3, "store", "the value");
   int w = widtharg(L, lm, 4, "store"), before;
   if (w < 8 && (v < -((lua_Integer)1 << (8 * w - 1)) || v > ((lua_Integer)1 << (8 * w)) - 1))
     return luaL_error(L, "store: %I does not fit in %d byte%s", v, w, w == 1 ? "" : "s");
@@ -576,6 +581,8 @@ int luaopen_stackheap_core(lua_State *L) {
   shL_open_cache(L);
   shL_open_trace(L);
   shL_open_random(L);
+  shL_open_policy(L);
+  shL_open_sandbox(L);
   luaL_getmetatable(L, SHL_MACHINE);
   lua_getfield(L, -1, "__index");
   lua_setfield(L, -3, "machine_methods");      /* init.lua adds its methods here */

@@ -132,7 +132,11 @@ static void heap_options(lua_State *L, int t, sh_heap_config *h) {
   policies[i] = NULL;
   o.L = L; o.t = t; o.where = "machine: heap";
   opt_known(&o, known);
-  if ((h->policy = opt_choice(&o, "policy", policies)) == NULL) h->policy = "first_fit";
+  lua_getfield(L, t, "policy");
+  i = shL_is_policy(L, -1);    /* a Lua policy: lpolicy.c sets it up */
+  lua_pop(L, 1);
+  if (i) h->policy = NULL;
+  else if ((h->policy = opt_choice(&o, "policy", policies)) == NULL) h->policy = "first_fit";
   h->order = opt_choice(&o, "order", orders);
   h->coalesce = opt_choice(&o, "coalesce", coalesce);
   h->fit = opt_choice(&o, "fit", fits);

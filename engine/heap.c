@@ -31,7 +31,7 @@ static int resolve(sh_machine *m, const sh_heap_config *in, sh_heap_config *c) {
   *c = *in;
   if (m->heap.ops->defaults && (rc = m->heap.ops->defaults(m, c)) != SH_OK) return rc;
   if (c->base == 0) c->base = 0x1000;
-  if (c->size == 0 && in->size == 0) c->size = 4096;
+  if (c->size == 0 && in->size == 0 && in->external == NULL) c->size = 4096;
   if (c->max == 0) c->max = (uint64_t)1 << 30;
   if (c->extend < 0) c->extend = 4096;
   if (c->align == 0) c->align = 2 * w;
@@ -69,12 +69,17 @@ int shH_init(sh_machine *m, const sh_heap_config *in) {
   int rc;
   shT_init(&h->live);
   shI_init(&h->freed);
-  for (i = 0; i < sizeof policies / sizeof policies[0]; i++)
+  if (in->external && (rc = shF_external_open(m, in->external, &h->ops)) != SH_OK) return rc;
+  for (i = 0; !in->external && i < sizeof policies / sizeof policies[0]; i++)
     if (strcmp(policies[i]->name, name) == 0) h->ops = policies[i];
   if (h->ops == NULL)
     return shM_err(m, SH_ERR_ARG, "heap: unknown policy '%s' (known: first_fit, next_fit, "
                    "best_fit, worst_fit, segregated, buddy, tlsf, bump, csapp_implicit)", name);
-  if ((rc = resolve(m, in, &h->cfg)) != SH_OK) { h->ops = NULL; return rc; }
+  if ((rc = resolve(m, in, &h->cfg)) != SH_OK) {
+    if (in->external) h->ops->destroy((void *)h->ops);   /* the ops are its state */
+    h->ops = NULL;
+    return rc;
+  }
   h->brk = h->cfg.base + h->cfg.size;
   m->c.peak_heap_bytes = h->cfg.size;
   if ((rc = h->ops->init(m, &h->state)) != SH_OK) {
@@ -210,7 +215,7 @@ int sh_heap_profile_get(sh_machine *m, sh_heap_profile *out) {
 
 /* ---- checking what the policy says ---- */
 
-static int verify(sh_machine *m, uint64_t size, uint64_t align,
+static int verify(sh_machine *m, const char *op, uint64_t size, uint64_t align,
                   uint64_t p, uint64_t b, uint64_t bs) {
   sh_heap *h = &m->heap;
   shT_node x;
@@ -222,9 +227,9 @@ static int verify(sh_machine *m, uint64_t size, uint64_t align,
     why = "overlaps a live block";
   if (why == NULL) return SH_OK;
   return shM_err(m, SH_ERR_POLICY,
-                 "alloc: policy '%s' answered 0x%llx (block 0x%llx, %llu bytes) for %llu bytes "
+                 "%s: policy '%s' answered 0x%llx (block 0x%llx, %llu bytes) for %llu bytes "
                  "aligned to %llu, which %s",
-                 h->ops->name, U(p), U(b), U(bs), U(size), U(align), why);
+                 op, h->ops->name, U(p), U(b), U(bs), U(size), U(align), why);
 }
 
 static int record(sh_machine *m, uint64_t size, uint64_t p, uint64_t b, uint64_t bs) {
@@ -260,7 +265,7 @@ static int place(sh_machine *m, uint64_t size, uint64_t align, uint64_t *addr, i
     return shM_err(m, SH_ERR_OOM, "out of memory");
   }
   if (rc != SH_OK) return rc;
-  if ((rc = verify(m, size, align, p, b, bs)) != SH_OK) return rc;
+  if ((rc = verify(m, "alloc", size, align, p, b, bs)) != SH_OK) return rc;
   if ((rc = record(m, size, p, b, bs)) != SH_OK) return rc;
   if (m->chk && (rc = shK_alloc(m, p, size, b, bs)) != SH_OK) return rc;
   if (note) shM_heap_changed(m);
@@ -270,6 +275,7 @@ static int place(sh_machine *m, uint64_t size, uint64_t align, uint64_t *addr, i
 
 int sh_alloc(sh_machine *m, uint64_t size, uint64_t align, uint64_t *addr) {
   int rc;
+  if ((rc = shF_external_busy(m, "alloc")) != SH_OK) return rc;
   m->ops++;
   shM_charge(m, SH_COST_ALLOC, m->cfg.cost.alloc);
   if ((rc = place(m, size, align, addr, 1)) == SH_OK) m->c.allocs++;
@@ -326,9 +332,11 @@ static int release(sh_machine *m, const shT_node *x, uint64_t op) {
 }
 
 int sh_free(sh_machine *m, uint64_t addr) {
-  uint64_t op = m->ops++;
+  uint64_t op;
   shT_node x;
-  int rc = SH_OK;
+  int rc;
+  if ((rc = shF_external_busy(m, "free")) != SH_OK) return rc;
+  op = m->ops++;
   shM_charge(m, SH_COST_ALLOC, m->cfg.cost.free);
   if (addr == 0) return SH_OK;               /* free(NULL) does nothing, as in C */
   if (!find_live(m, "free", addr, &rc, &x)) return rc;
@@ -339,11 +347,44 @@ int sh_free(sh_machine *m, uint64_t addr) {
   return rc;
 }
 
+/* A policy with its own realloc (an external one) moves the bytes itself:
+** the old record goes first, so the answer may overlap only the old block;
+** refused, it comes back. */
+static int moved(sh_machine *m, shT_node old, uint64_t size, uint64_t op, uint64_t *out) {
+  sh_heap *h = &m->heap;
+  uint64_t np = 0;
+  int rc;
+  shT_remove(&h->live, old.key);
+  m->c.live_bytes -= old.b;
+  m->c.live_blocks--;
+  m->c.used_block_bytes -= old.size;
+  rc = shF_external_move(m, old.a, old.b, size, &np);
+  if (rc != SH_OK) {
+    int back = record(m, old.b, old.a, old.key, old.size);
+    if (back != SH_OK) return back;
+    if (rc == SH_ERR_OOM) {
+      m->c.failed++;
+      return shM_err(m, SH_ERR_OOM, "out of memory");
+    }
+    return rc;
+  }
+  if ((rc = verify(m, "realloc", size, h->cfg.align, np, np, size ? size : 1)) != SH_OK) return rc;
+  if ((rc = record(m, size, np, np, size ? size : 1)) != SH_OK) return rc;
+  if (np != old.a && remember(&h->freed, old.a, op) != 0)
+    return shM_err(m, SH_ERR_NOMEM, "realloc: out of host memory");
+  shM_heap_changed(m);
+  m->c.reallocs++;
+  *out = np;
+  return SH_OK;
+}
+
 int sh_realloc(sh_machine *m, uint64_t addr, uint64_t size, uint64_t *out) {
   sh_heap *h = &m->heap;
-  uint64_t op = m->ops++, np, keep, nbs;
+  uint64_t op, np, keep, nbs;
   shT_node x, old;
-  int rc = SH_OK;
+  int rc;
+  if ((rc = shF_external_busy(m, "realloc")) != SH_OK) return rc;
+  op = m->ops++;
   shM_charge(m, SH_COST_ALLOC, m->cfg.cost.alloc);
   *out = 0;
   if (addr == 0) {
@@ -356,6 +397,7 @@ int sh_realloc(sh_machine *m, uint64_t addr, uint64_t size, uint64_t *out) {
     return rc;
   }
   old = x;
+  if (shF_external_moves(m)) return moved(m, old, size, op, out);
   if (h->ops->resize &&
       h->ops->resize(m, h->state, old.key, old.size, old.a, size, &nbs) == SH_OK) {
     /* in place: the record changes extent, and is checked like a new answer */
@@ -363,7 +405,7 @@ int sh_realloc(sh_machine *m, uint64_t addr, uint64_t size, uint64_t *out) {
     m->c.live_bytes -= old.b;
     m->c.live_blocks--;
     m->c.used_block_bytes -= old.size;
-    if ((rc = verify(m, size, 1, old.a, old.key, nbs)) != SH_OK) return rc;
+    if ((rc = verify(m, "realloc", size, 1, old.a, old.key, nbs)) != SH_OK) return rc;
     if ((rc = record(m, size, old.a, old.key, nbs)) != SH_OK) return rc;
     if (m->chk && (rc = shK_resize(m, old.a, size, old.key, nbs)) != SH_OK) return rc;
     shM_heap_changed(m);

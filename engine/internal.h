@@ -118,6 +118,14 @@ uint64_t shH_live_before(const sh_machine *m, uint64_t addr);
 /* log2 of a power of two, or -1 */
 int shH_log2(uint64_t x);
 
+/* policy/external.c: an embedder's sh_policy_def behind the ops table.
+** busy: SH_OK unless a callback is running (the heap cannot be re-entered);
+** moves: whether it has its own realloc, which move calls. */
+int shF_external_open(sh_machine *m, const sh_policy_def *d, const sh_policy_ops **ops);
+int shF_external_busy(sh_machine *m, const char *op);
+int shF_external_moves(const sh_machine *m);
+int shF_external_move(sh_machine *m, uint64_t addr, uint64_t old, uint64_t size, uint64_t *np);
+
 extern const sh_policy_ops shF_first_fit, shF_next_fit, shF_best_fit, shF_worst_fit,
   shF_segregated, shF_tlsf, shF_csapp_implicit, shF_buddy, shF_bump;
 

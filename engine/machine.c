@@ -69,6 +69,14 @@ static int checkconfig(sh_machine *m, const sh_config *c) {
   return SH_OK;
 }
 
+/* An external policy is the machine's from sh_open on: a failure before
+** the heap took it still lets it go, exactly once. */
+static int early(const sh_config *c, int rc) {
+  const sh_policy_def *d = c->heap.external;
+  if (d && d->destroy) d->destroy(d->ud);
+  return rc;
+}
+
 int sh_open(sh_machine **out, const sh_config *c) {
   sh_config def;
   sh_machine *m;
@@ -76,16 +84,16 @@ int sh_open(sh_machine **out, const sh_config *c) {
   *out = NULL;
   if (c == NULL) { sh_config_init(&def); c = &def; }
   m = calloc(1, sizeof *m);
-  if (m == NULL) return SH_ERR_NOMEM;
+  if (m == NULL) return early(c, SH_ERR_NOMEM);
   *out = m;
   m->cfg = *c;
   shP_init(&m->space);
   shS_init(&m->stack);
   m->stack.limit_lo = c->stack_top - c->stack_size;
-  if ((rc = checkconfig(m, c)) != SH_OK) return rc;
+  if ((rc = checkconfig(m, c)) != SH_OK) return early(c, rc);
   if (c->cache.enabled &&
       (rc = sh_cache_open(&m->cache, &c->cache, c->seed, m->msg, sizeof m->msg)) != SH_OK)
-    return rc;
+    return early(c, rc);
   if ((rc = shH_init(m, &c->heap)) != SH_OK) return rc;
   if (m->heap.brk > m->stack.limit_lo ||
       m->heap.cfg.base + m->heap.cfg.max > m->stack.limit_lo)

@@ -418,5 +418,6 @@ void sh_trace_close(sh_trace *t) {
   free(t->tee_tmp);
   free(t->tee_path);
   shI_free(&t->map);
+  free(t->spare);
   free(t);
 }

@@ -49,6 +49,8 @@ struct sh_trace {
   /* format state */
   shI_map map;                            /* mtrace: address -> id */
   uint64_t next_id;
+  uint64_t *spare;                        /* mtrace: ids whose blocks were freed, reused */
+  size_t nspare, cspare;                  /* first, so ids stay below the peak live count */
   int started;                            /* rep: header read; bin: header read */
   uint64_t hdr[4];                        /* rep: the header's four numbers */
   uint64_t nops;                          /* rep: ops read */

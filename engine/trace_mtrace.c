@@ -1,5 +1,6 @@
 /* trace_mtrace.c -- glibc's mtrace(3) log, exactly as malloc/mtrace-impl.c writes it.
 ** Real addresses become ids; frees of pointers the trace never allocated are warnings, never errors. */
+#include <stdlib.h>
 #include <string.h>
 #include "trace.h"
 
@@ -69,9 +70,28 @@ static int done(sh_trace *t, const char *p, const char *e) {
                   shR_quote(b, sizeof b, p, (size_t)(e - p)));
 }
 
+/* Ids are reused after their block's free, like file descriptors: a replay
+** can then keep its live blocks in an array indexed by id rather than a hash
+** map, and the array never outgrows the peak live count. */
+static uint64_t take_id(sh_trace *t) {
+  return t->nspare ? t->spare[--t->nspare] : t->next_id++;
+}
+
+static int give_id(sh_trace *t, uint64_t id) {
+  if (t->nspare == t->cspare) {
+    size_t c = t->cspare ? t->cspare * 2 : 256;
+    uint64_t *v = realloc(t->spare, c * sizeof *v);
+    if (v == NULL) return shR_fail(t, "out of host memory");
+    t->spare = v;
+    t->cspare = c;
+  }
+  t->spare[t->nspare++] = id;
+  return SH_OK;
+}
+
 /* Gives addr a fresh id; a live block already there lost its free somewhere
 ** the trace did not see (an untraced path), so it is freed first. */
-static int bind(sh_trace *t, uint64_t addr, sh_op *first, int *have) {
+static int bind(sh_trace *t, uint64_t addr, sh_op *first, int *have, uint64_t *id) {
   int fresh;
   shI_slot *x = shI_put(&t->map, addr, &fresh);
   if (x == NULL) return shR_fail(t, "out of host memory");
@@ -81,8 +101,9 @@ static int bind(sh_trace *t, uint64_t addr, sh_op *first, int *have) {
              "was not traced, so the old block is freed first", U(addr), U(x->a));
     fr.kind = SH_OP_FREE; fr.id = x->a; fr.size = 0; fr.line = t->line;
     if (*have) shR_push(t, &fr); else { *first = fr; *have = 1; }
+    if (give_id(t, x->a) != SH_OK) return t->code;
   }
-  x->a = t->next_id++;
+  x->a = *id = take_id(t);
   x->b = t->line;
   return SH_OK;
 }
@@ -106,8 +127,8 @@ static int opline(sh_trace *t, char c, const char *p, const char *e, sh_op *op, 
         (rc = size(t, &p, e, &n)) || (rc = done(t, p, e)))
       return rc;
     if (a == 0) return SH_OK;                  /* a failed malloc: nothing happened */
-    if ((rc = bind(t, a, op, have)) != SH_OK) return rc;
-    emit(t, op, have, SH_OP_ALLOC, t->next_id - 1, n, t->line);
+    if ((rc = bind(t, a, op, have, &b)) != SH_OK) return rc;
+    emit(t, op, have, SH_OP_ALLOC, b, n, t->line);
     return SH_OK;
   case '-':
     if ((rc = pointer(t, &p, e, "a pointer", &a)) || (rc = done(t, p, e))) return rc;
@@ -117,6 +138,7 @@ static int opline(sh_trace *t, char c, const char *p, const char *e, sh_op *op, 
       return SH_OK;
     }
     emit(t, op, have, SH_OP_FREE, x->a, 0, t->line);
+    if ((rc = give_id(t, x->a)) != SH_OK) return rc;
     shI_del(&t->map, a);
     return SH_OK;
   case '!':
@@ -149,8 +171,8 @@ static int opline(sh_trace *t, char c, const char *p, const char *e, sh_op *op, 
     if ((x = shI_get(&t->map, a)) == NULL) {
       shR_warn(t, "realloc of 0x%llx, which the trace never allocated (replayed as a malloc)",
                U(a));
-      if ((rc = bind(t, b, op, have)) != SH_OK) return rc;
-      emit(t, op, have, SH_OP_ALLOC, t->next_id - 1, n, at);
+      if ((rc = bind(t, b, op, have, &id)) != SH_OK) return rc;
+      emit(t, op, have, SH_OP_ALLOC, id, n, at);
       return SH_OK;
     }
     id = x->a;
@@ -159,6 +181,7 @@ static int opline(sh_trace *t, char c, const char *p, const char *e, sh_op *op, 
       shR_warn(t, "realloc moved to 0x%llx, where block id %llu was live; its free was not "
                "traced, so the old block is freed first", U(b), U(x->a));
       emit(t, op, have, SH_OP_FREE, x->a, 0, t->line);
+      if ((rc = give_id(t, x->a)) != SH_OK) return rc;
       shI_del(&t->map, b);
     }
     {

@@ -31,6 +31,7 @@ enum {
 
 typedef struct sh_machine sh_machine;
 typedef struct sh_layout sh_layout;
+typedef struct sh_policy_def sh_policy_def;
 
 /* ---- configuration ------------------------------------------------ */
 
@@ -56,6 +57,9 @@ typedef struct sh_heap_config {
   int nclasses;
   int min_order, max_order; /* buddy: smallest and largest block, log2 (0 = default) */
   int sli;              /* tlsf: second-level index bits, 1..6 (0 = default 5) */
+  /* A policy the embedder supplies (see "external policies" below); when
+  ** set, `policy` is ignored.  The struct is copied by sh_open. */
+  const sh_policy_def *external;
 } sh_heap_config;
 
 /* Per-operation prices of the constant cost model (cycles).  A later
@@ -233,6 +237,47 @@ int sh_heap_reset(sh_machine *m);
 typedef int (*sh_block_fn)(void *ud, const sh_block *b);
 int sh_blocks(sh_machine *m, sh_block_fn fn, void *ud);
 
+/* ---- external policies: an allocator the embedder writes ------------
+** The engine calls these for every allocation; the heap driver checks
+** each answer (inside the heap, aligned, overlapping no live block) with
+** its own record, so a wrong one is an SH_ERR_POLICY naming the operation,
+** the request and the answer.  A block is the payload itself: the
+** policy's headers live in the heap outside the payloads it hands out.
+** A callback returns SH_OK, SH_ERR_OOM (no room: alloc/realloc yield
+** nothing and change nothing), or another code after sh_policy_fail. */
+struct sh_policy_def {
+  const char *name;     /* for messages: "alloc: policy 'NAME' answered ..." */
+  void *ud;             /* passed to every callback */
+  int (*init)(void *ud, sh_machine *m);      /* NULL: nothing to set up */
+  int (*alloc)(void *ud, sh_machine *m, uint64_t size, uint64_t align, uint64_t *addr);
+  int (*free)(void *ud, sh_machine *m, uint64_t addr, uint64_t size);
+  /* NULL: the driver allocates, copies and frees.  Otherwise the policy
+  ** moves the bytes itself (sh_policy_copy) and frees the old block. */
+  int (*realloc)(void *ud, sh_machine *m, uint64_t addr, uint64_t old_size, uint64_t size,
+                 uint64_t *out);
+  /* Called exactly once: by sh_close, or by sh_open when it fails. */
+  void (*destroy)(void *ud);
+};
+
+/* The heap as a policy sees it; valid only inside the callbacks above
+** (SH_ERR_ARG elsewhere or for a built-in policy).  An external policy
+** starts with an empty heap (size 0 unless configured) and grows it. */
+/* Grow the heap by n bytes, *old the previous break; SH_ERR_OOM past max. */
+int sh_policy_sbrk(sh_machine *m, uint64_t n, uint64_t *old);
+/* Metadata loads and stores of 1, 2, 4 or 8 bytes inside [base, break):
+** priced by the cache model as the allocator's traffic. */
+int sh_policy_load(sh_machine *m, uint64_t addr, int width, uint64_t *v);
+int sh_policy_store(sh_machine *m, uint64_t addr, uint64_t v, int width);
+/* Copy n bytes inside the heap (realloc's move), priced a word at a time. */
+int sh_policy_copy(sh_machine *m, uint64_t dst, uint64_t src, uint64_t n);
+/* Count n blocks examined: a step and a header read each. */
+void sh_policy_step(sh_machine *m, uint64_t n);
+/* The heap: [base, brk) now, growing up to base + max; and the resolved
+** config (alignment, header, ...) the machine was opened with. */
+void sh_policy_bounds(const sh_machine *m, uint64_t *base, uint64_t *brk, uint64_t *max);
+const sh_heap_config *sh_policy_config(const sh_machine *m);
+/* Set the machine's message; returns SH_ERR_POLICY for the callback to return. */
+int sh_policy_fail(sh_machine *m, const char *fmt, ...);
 /* The policy's free lists as its searches walk them: fn gets each free block
 ** with the index of its list (a size class; 0 when there is one list), list
 ** by list, each in list order.  SH_ERR_ARG when the policy keeps no list

@@ -17,7 +17,8 @@ local argparse = require "argparse"
 local M = {}
 
 -- Subcommands, in the order --help lists them.
-M.commands = { "run", "layout", "cache", "csim", "ostep_malloc", "replay", "gen", "record" }
+M.commands = { "run", "layout", "cache", "csim", "ostep_malloc", "replay", "gen", "record",
+  "grade" }
 
 -- Used only when the stackheap module cannot be loaded; normally the
 -- version comes from require("stackheap")._VERSION, its one true source.

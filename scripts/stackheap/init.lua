@@ -305,6 +305,13 @@ function M.machine(opts)
   return m
 end
 
+--- sh.policy{name, init, alloc, free [, realloc]}: a heap policy written in
+--- Lua (API.md section 3.1), used as sh.machine{heap = {policy = P, ...}}.
+function M.policy(def)
+  local ok, p = pcall(core.policy, def)
+  if not ok then error(p, 2) end
+  return p
+end
 --- sh.random(seed) -> Python's generator, seeded as random.seed(seed): an
 --- integer, or a list of 32-bit words (lowest first) for a larger one.
 --- r:random() is random.random(), r:u32() getrandbits(32), r:seed(s) reseeds.

@@ -54,50 +54,60 @@ static int fill_verify(uint8_t *p, uint64_t id, uint64_t from, uint64_t to, int 
   return bad;
 }
 
-/* The native replay: the trace's ids in the same hash map, through malloc. */
+/* The native replay through malloc.  Its ids index a plain array (the
+** readers give small ids, mtrace's reused after a free): the cheapest record
+** a replayer can keep, so the ratio does not flatter the engine's. */
+typedef struct { uint8_t *p; uint64_t n; } nslot;
+
+static nslot *nat_slot(nslot **v, size_t *cap, uint64_t id) {
+  if (id >= *cap) {
+    size_t c = *cap ? *cap : 1024;
+    while (c <= id) c *= 2;
+    if ((*v = realloc(*v, c * sizeof **v)) == NULL) die("native", "out of memory");
+    memset(*v + *cap, 0, (c - *cap) * sizeof **v);
+    *cap = c;
+  }
+  return &(*v)[id];
+}
+
 static uint64_t native(const char *bin, uint64_t *errors) {
   sh_trace *t;
   sh_op op;
-  shI_map live;
+  nslot *live = NULL;
+  size_t cap = 0, i;
   uint64_t n = 0;
-  shI_init(&live);
   if (sh_trace_open(&t, bin, SH_TRACE_BIN) != SH_OK) die(bin, sh_trace_errmsg(t));
   sh_trace_on_warning(t, quiet, NULL);
   while (sh_trace_next(t, &op) == SH_OK && op.kind != SH_OP_END) {
-    shI_slot *x;
-    int fresh;
+    nslot *x;
     n++;
+    if (op.id == SH_ID_NULL) { if (op.kind == SH_OP_FREE) free(NULL); continue; }
+    x = nat_slot(&live, &cap, op.id);
     if (op.kind == SH_OP_ALLOC) {
       uint8_t *p = malloc(op.size ? op.size : 1);
-      x = shI_put(&live, op.id, &fresh);
-      x->a = (uint64_t)(uintptr_t)p;
-      x->b = op.size;
+      x->p = p;
+      x->n = op.size;
       if (((uintptr_t)p & 15) != 0) (*errors)++;
       fill_verify(p, op.id, 0, op.size, 0);
     } else if (op.kind == SH_OP_FREE) {
-      if (op.id == SH_ID_NULL) { free(NULL); continue; }
-      if ((x = shI_get(&live, op.id)) == NULL) continue;
-      *errors += (uint64_t)fill_verify((uint8_t *)(uintptr_t)x->a, op.id, 0, x->b, 1);
-      free((void *)(uintptr_t)x->a);
-      shI_del(&live, op.id);
+      if (x->p == NULL) continue;
+      *errors += (uint64_t)fill_verify(x->p, op.id, 0, x->n, 1);
+      free(x->p);
+      x->p = NULL;
     } else {
       uint8_t *p;
       uint64_t keep;
-      if ((x = shI_get(&live, op.id)) == NULL) continue;
-      p = realloc((void *)(uintptr_t)x->a, op.size ? op.size : 1);
-      keep = x->b < op.size ? x->b : op.size;
+      if (x->p == NULL) continue;
+      p = realloc(x->p, op.size ? op.size : 1);
+      keep = x->n < op.size ? x->n : op.size;
       *errors += (uint64_t)fill_verify(p, op.id, 0, keep, 1);
       fill_verify(p, op.id, keep, op.size, 0);
-      x->a = (uint64_t)(uintptr_t)p;
-      x->b = op.size;
+      x->p = p;
+      x->n = op.size;
     }
   }
-  {
-    size_t i;
-    for (i = 0; i < live.cap; i++)
-      if (live.s[i].key != SHI_EMPTY) free((void *)(uintptr_t)live.s[i].a);
-  }
-  shI_free(&live);
+  for (i = 0; i < cap; i++) free(live[i].p);
+  free(live);
   sh_trace_close(t);
   return n;
 }

@@ -2,7 +2,8 @@
 # replay.sh — the trace benchmarks: records a real program (lua5.4 running a
 # mixed workload of tables, strings and garbage), then times text parsing, the
 # native replay through glibc's malloc and the engine's replays (bench_replay),
-# and `stackheap replay` itself from text and from its cache.
+# policies written in Lua against built-in ones (lua_policy.lua), and `stackheap replay`
+# itself from text and from its cache.
 # Usage: tests/bench/replay.sh STACKHEAP BENCH_REPLAY  (cmake --build build --target bench_trace)
 set -euo pipefail
 SH=$1
@@ -33,6 +34,9 @@ echo "record: lua5.4 alone $(secs "$t0" "$t1") s, recorded $(secs "$t1" "$t2") s
 "$BENCH" "$TMP/lua.mtrace" first_fit best_fit segregated
 # tlsf apart: a policy that never finishes must not take the other figures with it.
 "$BENCH" "$TMP/lua.mtrace" tlsf | tail -n 3 || echo "tlsf: did not finish"
+
+echo
+"$SH" run tests/bench/lua_policy.lua "$TMP/lua.mtrace"
 
 echo
 echo "stackheap replay (the whole command, one policy, checks on):"

@@ -76,8 +76,17 @@ describe("the mtrace reader", function()
 
   it("frees a block whose address is allocated again, with a warning", function()
     local list, _, warnings = read("m", "+ 0x10 0x8\n+ 0x10 0x9\n")
-    assert.same({ { "alloc", 0, 8, 1 }, { "free", 0, 0, 2 }, { "alloc", 1, 9, 2 } }, list)
+    assert.same({ { "alloc", 0, 8, 1 }, { "free", 0, 0, 2 }, { "alloc", 0, 9, 2 } }, list)
     assert.equals(1, #warnings)
+  end)
+
+  it("reuses the id of a freed block, last freed first, so ids stay below the live count", function()
+    local list = read("m", "+ 0x10 0x8\n+ 0x20 0x8\n+ 0x30 0x8\n- 0x10\n- 0x30\n"
+      .. "+ 0x40 0x8\n+ 0x50 0x8\n+ 0x60 0x8\n< 0x20\n> 0x70 0x10\n+ 0x20 0x8\n")
+    assert.same({ { "alloc", 0, 8, 1 }, { "alloc", 1, 8, 2 }, { "alloc", 2, 8, 3 },
+                  { "free", 0, 0, 4 }, { "free", 2, 0, 5 }, { "alloc", 2, 8, 6 },
+                  { "alloc", 0, 8, 7 }, { "alloc", 3, 8, 8 }, { "realloc", 1, 16, 9 },
+                  { "alloc", 4, 8, 11 } }, list)
   end)
 
   local bad = {
@@ -285,6 +294,31 @@ describe("core.replay", function()
     local res, err = core.replay(t, { sh.machine() })
     assert.is_nil(res)
     assert.equals("x.rep:3: free of id 1, which is not live (never allocated, or freed already)", err)
+  end)
+
+  it("keeps small ids in an array and far ones in a hash map, and finds each wherever it is", function()
+    -- 7000 starts in the hash map; the array then grows past it while it is live there.
+    local lines, far = {}, { 7000, 1e12 // 1, 2^62 // 1 }
+    local function add(op, id, size)
+      lines[#lines + 1] = ('{"op":"%s","id":%d%s}'):format(op, id, size and (',"size":' .. size) or "")
+    end
+    for _, id in ipairs(far) do add("alloc", id, 24) end
+    for id = 0, 6000 do add("alloc", id, 16) end
+    for _, id in ipairs(far) do add("realloc", id, 40) end
+    for id = 0, 6000, 2 do add("free", id) end
+    for _, id in ipairs(far) do add("free", id) end
+    add("alloc", 7000, 8)
+    for id = 1, 6000, 2 do add("free", id) end
+    local text = table.concat(lines, "\n") .. "\n"
+    local m = sh.machine()
+    local res = assert(core.replay(assert(core.trace_from_string("ids", text)), { m }))
+    assert.equals(#lines, res[1].ops)
+    assert.equals(0, res[1].errors)
+    assert.equals(8, m:stats().heap.live_bytes)      -- 7000's second life
+    -- A second alloc of 7000 while its first (in the hash map) is live is caught.
+    text = text:gsub('{"op":"free","id":7000}\n', "")
+    local _, err = core.replay(assert(core.trace_from_string("ids", text)), { sh.machine() })
+    assert.matches("alloc of id 7000, which is still live", err, 1, true)
   end)
 
   it("reports an alloc of a live id", function()
