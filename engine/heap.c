@@ -68,7 +68,7 @@ int shH_init(sh_machine *m, const sh_heap_config *in) {
   size_t i;
   int rc;
   shT_init(&h->live);
-  shI_init(&h->freed);
+  h->recent = NULL;
   if (in->external && (rc = shF_external_open(m, in->external, &h->ops)) != SH_OK) return rc;
   for (i = 0; !in->external && i < sizeof policies / sizeof policies[0]; i++)
     if (strcmp(policies[i]->name, name) == 0) h->ops = policies[i];
@@ -95,7 +95,8 @@ void shH_free(sh_machine *m) {
   if (h->ops) h->ops->destroy(h->state);
   h->ops = NULL;
   shT_free(&h->live);
-  shI_free(&h->freed);
+  free(h->recent);
+  h->recent = NULL;
 }
 
 uint64_t shH_live_before(const sh_machine *m, uint64_t addr) {
@@ -232,11 +233,44 @@ static int verify(sh_machine *m, const char *op, uint64_t size, uint64_t align,
                  op, h->ops->name, U(p), U(b), U(bs), U(size), U(align), why);
 }
 
+/* ---- the recent frees ---- */
+
+static struct shH_recent *recent_slot(const sh_heap *h, uint64_t payload) {
+  return &h->recent[((payload * 0x9E3779B97F4A7C15ull) >> 32) & (SH_RECENT - 1)];
+}
+
+/* Best effort: without host memory for the table the history is shorter,
+** never wrong. */
+static void remember(sh_machine *m, uint64_t payload, uint64_t op) {
+  sh_heap *h = &m->heap;
+  struct shH_recent *s;
+  if (m->chk) return;
+  if (h->recent == NULL && (h->recent = calloc(SH_RECENT, sizeof *h->recent)) == NULL) return;
+  s = recent_slot(h, payload);
+  s->payload = payload;
+  s->op = op;
+}
+
+static void unremember(sh_heap *h, uint64_t payload) {
+  struct shH_recent *s;
+  if (h->recent != NULL && (s = recent_slot(h, payload))->payload == payload) s->payload = 0;
+}
+
+/* Was p the payload of a block freed since? The op that freed it in *op. */
+static int freed_at(sh_machine *m, uint64_t p, uint64_t *op) {
+  const struct shH_recent *s;
+  uint64_t fp;
+  if (m->chk) return shK_freed_payload(m, p, &fp, op) && fp == p;
+  if (m->heap.recent == NULL || (s = recent_slot(&m->heap, p))->payload != p) return 0;
+  *op = s->op;
+  return 1;
+}
+
 static int record(sh_machine *m, uint64_t size, uint64_t p, uint64_t b, uint64_t bs) {
   sh_heap *h = &m->heap;
   if (shT_insert(&h->live, b, bs, p, size) != 0)
     return shM_err(m, SH_ERR_NOMEM, "alloc: out of host memory");
-  shI_del(&h->freed, p);
+  unremember(h, p);
   m->c.live_bytes += size;
   m->c.live_blocks++;
   m->c.used_block_bytes += bs;
@@ -287,13 +321,12 @@ int sh_alloc(sh_machine *m, uint64_t size, uint64_t align, uint64_t *addr) {
 static int find_live(sh_machine *m, const char *op, uint64_t p, int *code, shT_node *x) {
   sh_heap *h = &m->heap;
   int got = shT_le(&h->live, p, x);
-  const shI_slot *f;
   uint64_t fp, fop;
   if (got && x->a == p) return 1;
-  if ((f = shI_get(&h->freed, p)) != NULL) {
+  if (freed_at(m, p, &fop)) {
     *code = shC_misuse(m, SH_E_DOUBLE_FREE, p, SH_ERR_FREE,
                        "%s: 0x%llx is not the start of a live block (freed at op %llu)",
-                       op, U(p), U(f->a));
+                       op, U(p), U(fop));
   } else if (got && p < x->key + x->size) {
     *code = shC_misuse(m, SH_E_INVALID_FREE, p, SH_ERR_FREE,
                        "%s: 0x%llx is not the start of a live block (it is %llu bytes into "
@@ -303,18 +336,15 @@ static int find_live(sh_machine *m, const char *op, uint64_t p, int *code, shT_n
     *code = shC_misuse(m, SH_E_INVALID_FREE, p, SH_ERR_FREE,
                        "%s: 0x%llx is not the start of a live block (it is %llu bytes into "
                        "the block at 0x%llx, freed at op %llu)", op, U(p), U(p - fp), U(fp), U(fop));
-  } else {
+  } else if (m->chk) {
     *code = shC_misuse(m, SH_E_INVALID_FREE, p, SH_ERR_FREE,
                        "%s: 0x%llx is not the start of a live block (never allocated)", op, U(p));
+  } else {
+    *code = shC_misuse(m, SH_E_INVALID_FREE, p, SH_ERR_FREE,
+                       "%s: 0x%llx is not the start of a live block (never allocated, or not "
+                       "among the last %d frees; check = true keeps every block's history)",
+                       op, U(p), SH_RECENT);
   }
-  return 0;
-}
-
-static int remember(shI_map *freed, uint64_t payload, uint64_t op) {
-  int fresh;
-  shI_slot *s = shI_put(freed, payload, &fresh);
-  if (s == NULL) return -1;
-  s->a = op;
   return 0;
 }
 
@@ -325,8 +355,7 @@ static int release(sh_machine *m, const shT_node *x, uint64_t op) {
   m->c.live_bytes -= n.b;
   m->c.live_blocks--;
   m->c.used_block_bytes -= n.size;
-  if (remember(&h->freed, n.a, op) != 0)
-    return shM_err(m, SH_ERR_NOMEM, "free: out of host memory");
+  remember(m, n.a, op);
   if (m->chk) return shK_free(m, n.a, n.key, n.size, op);
   return h->ops->free(m, h->state, n.key, n.size);
 }
@@ -370,8 +399,7 @@ static int moved(sh_machine *m, shT_node old, uint64_t size, uint64_t op, uint64
   }
   if ((rc = verify(m, "realloc", size, h->cfg.align, np, np, size ? size : 1)) != SH_OK) return rc;
   if ((rc = record(m, size, np, np, size ? size : 1)) != SH_OK) return rc;
-  if (np != old.a && remember(&h->freed, old.a, op) != 0)
-    return shM_err(m, SH_ERR_NOMEM, "realloc: out of host memory");
+  if (np != old.a) remember(m, old.a, op);
   shM_heap_changed(m);
   m->c.reallocs++;
   *out = np;
@@ -506,7 +534,8 @@ int sh_free_lists(sh_machine *m, sh_list_fn fn, void *ud) {
 static int forget(void *ud, const shT_node *x) {
   sh_machine *m = ud;
   if (m->chk && shK_forget(m, x->a, x->key, x->size, m->ops) != SH_OK) return 1;
-  return remember(&m->heap.freed, x->a, m->ops) != 0;
+  remember(m, x->a, m->ops);
+  return 0;
 }
 
 int sh_heap_reset(sh_machine *m) {

@@ -9,6 +9,7 @@
 
 #define SH_PAGE_BITS 12
 #define SH_PAGE_SIZE ((uint64_t)1 << SH_PAGE_BITS)
+#define SH_RECENT 4096              /* frees the heap remembers without the checker */
 
 /* ---- space.c: sparse simulated memory ---- */
 typedef struct sh_page {
@@ -97,7 +98,11 @@ struct sh_heap {
   void *state;
   uint64_t brk;
   sh_tree live;                /* key block addr, size bsize, a payload, b requested */
-  struct shI_map freed;        /* payload -> (a) the op that freed it */
+  /* The last frees, direct-mapped by payload, for "freed at op N" when the
+  ** checker is off (it keeps every block's history when on): a bounded table
+  ** costs one cache line a free, where a map of every address ever freed grew
+  ** without end and missed the cache on every operation. */
+  struct shH_recent { uint64_t payload, op; } *recent;
 };
 
 int shH_init(sh_machine *m, const sh_heap_config *c);

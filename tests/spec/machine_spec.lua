@@ -273,6 +273,30 @@ describe("heap", function()
     assert.equals(0, m:stats().heap.live_blocks)
   end)
 
+  it("remembers the last 4096 frees without the checker, every block's with it", function()
+    for _, check in ipairs { false, true } do
+      local c = sh.machine{ check = check and { quarantine = 0 } or false, heap = { size = 1 << 20 } }
+      local ps = {}
+      for i = 1, 5000 do ps[i] = c:alloc(16) end
+      for i = 1, 5000 do c:free(ps[i]) end
+      local function why(p)
+        if check then c:free(p); local e = c:errors(); return e[#e].message end
+        return raised(function() c:free(p) end)
+      end
+      assert.matches("%(freed at op 9999%)", why(ps[5000]))
+      if check then
+        assert.matches("%(freed at op 5000%)", why(ps[1]))
+      else
+        assert.matches("never allocated, or not among the last 4096 frees; check = true keeps",
+          why(ps[1]), 1, true)
+      end
+      -- Allocated again, an address is live, not freed.
+      local q = c:alloc(16)
+      assert.is_nil(select(2, pcall(c.free, c, q)))
+      c:close()
+    end
+  end)
+
   it("raises a double free unless the checker records it", function()
     local a = m:alloc(8)
     m:free(a)
