@@ -22,6 +22,14 @@ M.commands = { "run", "layout", "cache", "csim", "ostep_malloc", "replay", "gen"
 
 -- Used only when the stackheap module cannot be loaded; normally the
 -- version comes from require("stackheap")._VERSION, its one true source.
+--- cli.fail(msg [, command]) prints "stackheap: [command: ]msg" on stderr,
+--- after whatever the command printed on stdout, and returns exit status 2.
+function M.fail(msg, command)
+  io.stdout:flush()
+  io.stderr:write("stackheap: ", command and (command .. ": ") or "", msg, "\n")
+  return 2
+end
+
 local FALLBACK_VERSION = "stackheap 0.1.0"
 
 function M.version()

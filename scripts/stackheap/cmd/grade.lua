@@ -5,11 +5,7 @@ local formats = require "stackheap.grade.formats"
 
 local M = {}
 
-local function fail(msg)
-  io.stdout:flush()
-  io.stderr:write("stackheap: ", msg, "\n")
-  return 2
-end
+local function fail(msg) return require("stackheap.cli").fail(msg) end
 
 local function is_dir(path)
   local f = io.open(path .. "/.", "r")

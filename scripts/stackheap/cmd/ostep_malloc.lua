@@ -645,11 +645,7 @@ local function header(o, out)
   out:write("\n")
 end
 
-local function fail(msg)
-  io.stdout:flush()
-  io.stderr:write("stackheap: ostep-malloc: ", msg, "\n")
-  return 2
-end
+local function fail(msg) return require("stackheap.cli").fail(msg, "ostep-malloc") end
 
 local function run(args)
   local o, err = settings(args)

@@ -9,10 +9,7 @@ local function quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
 end
 
-local function fail(msg)
-  io.stderr:write("stackheap: record: ", msg, "\n")
-  return 2
-end
+local function fail(msg) return require("stackheap.cli").fail(msg, "record") end
 
 local function read_all(path)
   local f = io.open(path, "rb")

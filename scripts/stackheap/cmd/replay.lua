@@ -80,11 +80,7 @@ local function progress_bar()
   return draw, clear
 end
 
-local function fail(msg)
-  io.stdout:flush()
-  io.stderr:write("stackheap: ", msg, "\n")
-  return 2
-end
+local function fail(msg) return require("stackheap.cli").fail(msg) end
 
 -- The log file for policy i: FILE itself for one policy, FILE.<policy> for several.
 local function log_paths(path, policies)
