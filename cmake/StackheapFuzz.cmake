@@ -85,4 +85,7 @@ if(SH_FUZZ_WORKS)
             "${_exe}" "${_fuzzdir}/corpus_checker" "${PROJECT_SOURCE_DIR}/tests/fuzz/checker")
   set_tests_properties(fuzz.checker PROPERTIES LABELS fuzz TIMEOUT ${SH_TEST_TIMEOUT})
   add_custom_target(fuzz_targets ALL DEPENDS ${_exes})
+else()
+  message(WARNING "fuzz.* tests skipped: no clang that builds libFuzzer targets "
+    "(apt-get install clang, as the README's commands do)")
 endif()
