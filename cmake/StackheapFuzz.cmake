@@ -87,5 +87,5 @@ if(SH_FUZZ_WORKS)
   add_custom_target(fuzz_targets ALL DEPENDS ${_exes})
 else()
   message(WARNING "fuzz.* tests skipped: no clang that builds libFuzzer targets "
-    "(apt-get install clang, as the README's commands do)")
+    "(apt-get install clang libclang-rt-14-dev, as the README's commands do)")
 endif()
