@@ -39,6 +39,8 @@ void shL_misuse(lua_State *L, lmach *lm, int before);
 /* An integer argument (floats with an exact integer value too); the error
 ** names the operation and what the argument is. */
 lua_Integer shL_intarg(lua_State *L, int i, const char *op, const char *what);
+/* A width argument: 1, 2, 4 or 8, the machine's word when absent. */
+int shL_widtharg(lua_State *L, sh_machine *m, int i, const char *op);
 /* The metatable `name` for a userdata class: methods as __index, and
 ** `close` as both __gc and __close. */
 void shL_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close);

@@ -231,13 +231,6 @@ void shL_stats_cache(lua_State *L, lmach *lm, const sh_stats *s) {
 
 /* ---- batch accesses ---- */
 
-static int widtharg(lua_State *L, lmach *lm, int i, const char *op) {
-  lua_Integer w = lua_isnoneornil(L, i) ? sh_word(lm->m) : shL_intarg(L, i, op, "the width");
-  if (w != 1 && w != 2 && w != 4 && w != 8)
-    luaL_error(L, "%s: the width must be 1, 2, 4 or 8, got %I", op, w);
-  return (int)w;
-}
-
 /* m:sweep(addr, count, stride [, width [, value]]): count loads (or stores
 ** of value) at addr, addr+stride, ...; returns the loads' sum. */
 static int l_sweep(lua_State *L) {
@@ -245,7 +238,7 @@ static int l_sweep(lua_State *L) {
   uint64_t addr = (uint64_t)shL_intarg(L, 2, "sweep", "the address"), sum;
   lua_Integer count = shL_intarg(L, 3, "sweep", "the count");
   lua_Integer stride = shL_intarg(L, 4, "sweep", "the stride");
-  int width = widtharg(L, lm, 5, "sweep"), store = !lua_isnoneornil(L, 6);
+  int width = shL_widtharg(L, lm->m, 5, "sweep"), store = !lua_isnoneornil(L, 6);
   lua_Integer value = store ? shL_intarg(L, 6, "sweep", "the value") : 0;
   int before = sh_report_count(lm->m);
   if (count < 0) return luaL_error(L, "sweep: the count must not be negative, got %I", count);
@@ -267,7 +260,7 @@ static int l_chase(lua_State *L) {
   lua_Integer count = lua_isnoneornil(L, 4) ? LUA_MAXINTEGER : shL_intarg(L, 4, "chase", "the count");
   int with_value = !lua_isnoneornil(L, 5);
   lua_Integer voff = with_value ? shL_intarg(L, 5, "chase", "the value offset") : 0;
-  int width = with_value ? widtharg(L, lm, 6, "chase") : 0, before = sh_report_count(lm->m);
+  int width = with_value ? shL_widtharg(L, lm->m, 6, "chase") : 0, before = sh_report_count(lm->m);
   if (count < 0) return luaL_error(L, "chase: the count must not be negative, got %I", count);
   if (sh_chase(lm->m, addr, (int64_t)next, (uint64_t)count, (int64_t)voff, width,
                &sum, &n, &last) != SH_OK)

@@ -305,8 +305,8 @@ static int l_blocks(lua_State *L) {
 
 /* ---- memory ---- */
 
-static int widtharg(lua_State *L, lmach *lm, int i, const char *op) {
-  lua_Integer w = lua_isnoneornil(L, i) ? sh_word(lm->m) : shL_intarg(L, i, op, "the width");
+int shL_widtharg(lua_State *L, sh_machine *m, int i, const char *op) {
+  lua_Integer w = lua_isnoneornil(L, i) ? sh_word(m) : shL_intarg(L, i, op, "the width");
   if (w != 1 && w != 2 && w != 4 && w != 8)
     luaL_error(L, "%s: the width must be 1, 2, 4 or 8, got %I", op, w);
   return (int)w;
@@ -315,7 +315,7 @@ static int widtharg(lua_State *L, lmach *lm, int i, const char *op) {
 static int l_load(lua_State *L) {
   lmach *lm = shL_tomach(L, 1);
   uint64_t a = addrarg(L, 2, "load"), v;
-  int w = widtharg(L, lm, 3, "load"), before = sh_report_count(lm->m);
+  int w = shL_widtharg(L, lm->m, 3, "load"), before = sh_report_count(lm->m);
   if (sh_load(lm->m, a, w, &v) != SH_OK) return shL_fail(L, lm);
   shL_misuse(L, lm, before);
   lua_pushinteger(L, (lua_Integer)v);
@@ -326,7 +326,7 @@ static int l_store(lua_State *L) {
   lmach *lm = shL_tomach(L, 1);
   uint64_t a = addrarg(L, 2, "store");
   lua_Integer v = shL_intarg(L, 3, "store", "the value");
-  int w = widtharg(L, lm, 4, "store"), before;
+  int w = shL_widtharg(L, lm->m, 4, "store"), before;
   if (w < 8 && (v < -((lua_Integer)1 << (8 * w - 1)) || v > ((lua_Integer)1 << (8 * w)) - 1))
     return luaL_error(L, "store: %I does not fit in %d byte%s", v, w, w == 1 ? "" : "s");
   before = sh_report_count(lm->m);

@@ -42,13 +42,6 @@ static uint64_t uarg(lua_State *L, int i, const char *op, const char *what) {
   return (uint64_t)v;
 }
 
-static int widtharg(lua_State *L, sh_machine *m, int i, const char *op) {
-  lua_Integer w = lua_isnoneornil(L, i) ? sh_word(m) : (lua_Integer)uarg(L, i, op, "the width");
-  if (w != 1 && w != 2 && w != 4 && w != 8)
-    luaL_error(L, "%s: the width must be 1, 2, 4 or 8, got %I", op, w);
-  return (int)w;
-}
-
 /* heap:sbrk(n) -> the old break | nil, msg past max */
 static int h_sbrk(lua_State *L) {
   sh_machine *m = heap_m(L);
@@ -66,7 +59,7 @@ static int h_sbrk(lua_State *L) {
 static int h_load(lua_State *L) {
   sh_machine *m = heap_m(L);
   uint64_t a = uarg(L, 2, "load", "the address"), v;
-  if (sh_policy_load(m, a, widtharg(L, m, 3, "load"), &v) != SH_OK)
+  if (sh_policy_load(m, a, shL_widtharg(L, m, 3, "load"), &v) != SH_OK)
     return luaL_error(L, "%s", sh_errmsg(m));
   lua_pushinteger(L, (lua_Integer)v);
   return 1;
@@ -81,7 +74,7 @@ static int h_store(lua_State *L) {
   if (!ok)
     return luaL_error(L, "store: the value must be an integer, got %s",
                       lua_type(L, 3) == LUA_TNUMBER ? lua_tostring(L, 3) : luaL_typename(L, 3));
-  w = widtharg(L, m, 4, "store");
+  w = shL_widtharg(L, m, 4, "store");
   if (w < 8 && (v < -((lua_Integer)1 << (8 * w - 1)) || v > ((lua_Integer)1 << (8 * w)) - 1))
     return luaL_error(L, "store: %I does not fit in %d byte%s", v, w, w == 1 ? "" : "s");
   if (sh_policy_store(m, a, (uint64_t)v, w) != SH_OK) return luaL_error(L, "%s", sh_errmsg(m));

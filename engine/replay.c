@@ -133,7 +133,7 @@ static void del(sh_replay *r, uint64_t id) {
 
 /* Byte i of id's payload.  The (i >> 3) term makes a block shifted by a
 ** multiple of 8 bytes read wrong; the period is 2048 bytes. */
-static void pattern(uint8_t *p, uint64_t id, size_t n) {
+void shY_pattern(uint8_t *p, uint64_t id, size_t n) {
   uint64_t h = id + 0x9E3779B97F4A7C15ull;
   size_t i;
   h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -152,7 +152,7 @@ static uint64_t seeded(const sh_replay *r, uint64_t id) {
 static void fill(sh_replay *r, uint64_t id, uint64_t addr, uint64_t from, uint64_t to) {
   uint64_t off = from - from % CHUNK;
   if (from >= to) return;
-  pattern(r->pat, seeded(r, id), (size_t)(to - off < CHUNK ? to - off : CHUNK));
+  shY_pattern(r->pat, seeded(r, id), (size_t)(to - off < CHUNK ? to - off : CHUNK));
   while (from < to) {
     uint64_t in = from % CHUNK, n = CHUNK - in;
     if (n > to - from) n = to - from;
@@ -165,7 +165,7 @@ static void fill(sh_replay *r, uint64_t id, uint64_t addr, uint64_t from, uint64
 static uint64_t verify(sh_replay *r, uint64_t id, uint64_t addr, uint64_t n) {
   uint64_t done = 0;
   if (n == 0) return 0;
-  pattern(r->pat, seeded(r, id), (size_t)(n < CHUNK ? n : CHUNK));
+  shY_pattern(r->pat, seeded(r, id), (size_t)(n < CHUNK ? n : CHUNK));
   while (done < n) {
     size_t k = (size_t)(n - done < CHUNK ? n - done : CHUNK), i;
     sh_peek(r->m, addr + done, r->got, k);

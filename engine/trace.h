@@ -1,5 +1,6 @@
 /* trace.h -- what the trace readers, the writers and the replayer share; engine-private.
-** Prefixes: shI_ the id map, shR_ the reader core (trace.c), shRm_/shRr_/shRj_/shRb_ the formats. */
+** Prefixes: shI_ the id map, shR_ the reader core (trace.c), shRm_/shRr_/shRj_/shRb_ the formats,
+** shB_ the binary cache, shY_ the replayer (replay.c). */
 #ifndef SH_TRACE_H
 #define SH_TRACE_H
 
@@ -112,5 +113,10 @@ int shB_stat(const char *path, shB_source *src);
 void shB_set_source(sh_trace_writer *w, const shB_source *src);
 /* Read a cache's recorded source; 0 when it cannot be read. */
 int shB_read_source(const char *path, shB_source *src);
+
+/* ---- replay.c ---- */
+/* Byte i of id's payload, as the replay fills and verifies it (the native
+** replayer of tests/bench writes the same bytes). */
+void shY_pattern(uint8_t *p, uint64_t id, size_t n);
 
 #endif

@@ -27,17 +27,8 @@ static void die(const char *what, const char *msg) {
 
 static void quiet(void *ud, const char *msg) { (void)ud; (void)msg; }
 
-/* The same payload bytes the replayer writes (replay.c), so both sides do the
+/* The payload bytes are the replayer's (shY_pattern), so both sides do the
 ** same integrity work: fill on alloc, verify on realloc and free. */
-static void pattern(uint8_t *p, uint64_t id, size_t n) {
-  uint64_t h = id + 0x9E3779B97F4A7C15ull;
-  size_t i;
-  h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
-  h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
-  h ^= h >> 31;
-  for (i = 0; i < n; i++) p[i] = (uint8_t)((h >> ((i & 7) * 8)) + (i >> 3));
-}
-
 static uint8_t pat[1 << 16];
 
 static int fill_verify(uint8_t *p, uint64_t id, uint64_t from, uint64_t to, int verify) {
@@ -46,7 +37,7 @@ static int fill_verify(uint8_t *p, uint64_t id, uint64_t from, uint64_t to, int 
   while (i < to) {
     uint64_t off = i % sizeof pat, n = sizeof pat - off;
     if (n > to - i) n = to - i;
-    pattern(pat, id, (size_t)(off + n));
+    shY_pattern(pat, id, (size_t)(off + n));
     if (verify) bad |= memcmp(p + i, pat + off, (size_t)n) != 0;
     else memcpy(p + i, pat + off, (size_t)n);
     i += n;
