@@ -10,9 +10,6 @@ int shK_open(sh_machine *m) {
   sh_checker *k = calloc(1, sizeof *k);
   if (k == NULL) return shM_err(m, SH_ERR_NOMEM, "checker: out of host memory");
   shP_init(&k->shadow);
-  shI_init(&k->live);
-  shI_init(&k->freed);
-  k->nhist = 1;                       /* record 0 means none */
   k->nsites = 1;                      /* site 0 is unknown */
   k->qlimit = m->cfg.quarantine;
   m->chk = k;
@@ -24,9 +21,7 @@ void shK_close(sh_machine *m) {
   uint32_t i;
   if (k == NULL) return;
   shP_free(&k->shadow);
-  shI_free(&k->live);
-  shI_free(&k->freed);
-  free(k->hist);
+  free(k->blk);
   free(k->q);
   free(k->push);
   for (i = 1; i < k->nsites; i++) free(k->sites[i]);
@@ -140,33 +135,80 @@ static int in_stack(const sh_machine *m, uint64_t a) {
 
 /* ---- block history ---- */
 
-static uint32_t hist_new(sh_checker *k) {
-  uint32_t i;
-  if (k->freehist) {
-    i = k->freehist;
-    k->freehist = k->hist[i].next;
-    return i;
-  }
-  if (k->nhist >= k->chist) {
-    uint32_t cap = k->chist ? k->chist * 2 : 256;
-    shK_hist *nh = realloc(k->hist, cap * sizeof *nh);
-    if (nh == NULL) return 0;
-    k->hist = nh;
-    k->chist = cap;
-  }
-  return k->nhist++;
+/* Payloads are multiples of the alignment: a multiplicative hash spreads them. */
+static size_t bslot(const sh_checker *k, uint64_t p) {
+  return (size_t)((p * 0x9E3779B97F4A7C15ull) >> 32) & (k->bcap - 1);
 }
 
-static void hist_drop(sh_checker *k, uint32_t i) {
-  k->hist[i].next = k->freehist;
-  k->freehist = i;
+static shK_hist *blk_get(const sh_checker *k, uint64_t p) {
+  size_t i;
+  if (k->bcap == 0 || p == SHK_EMPTY) return NULL;
+  for (i = bslot(k, p);; i = (i + 1) & (k->bcap - 1)) {
+    if (k->blk[i].payload == p) return &k->blk[i];
+    if (k->blk[i].payload == SHK_EMPTY) return NULL;
+  }
+}
+
+static int blk_grow(sh_checker *k) {
+  size_t cap = k->bcap ? k->bcap * 2 : 256, i, j, old = k->bcap;
+  shK_hist *t = malloc(cap * sizeof *t), *o = k->blk;
+  if (t == NULL) return 0;
+  for (i = 0; i < cap; i++) t[i].payload = SHK_EMPTY;
+  k->blk = t;
+  k->bcap = cap;
+  for (i = 0; i < old; i++) {
+    if (o[i].payload == SHK_EMPTY) continue;
+    for (j = bslot(k, o[i].payload); t[j].payload != SHK_EMPTY; j = (j + 1) & (cap - 1)) {}
+    t[j] = o[i];
+  }
+  free(o);
+  return 1;
+}
+
+/* The record for payload p: the one there (live or freed) or a new one. */
+static shK_hist *blk_put(sh_checker *k, uint64_t p) {
+  shK_hist *h = blk_get(k, p);
+  size_t i;
+  if (h != NULL) return h;
+  /* At most 5/8 full: probes stay short without wasting much memory. */
+  if ((k->bn + 1) * 8 > k->bcap * 5 && !blk_grow(k)) return NULL;
+  for (i = bslot(k, p); k->blk[i].payload != SHK_EMPTY; i = (i + 1) & (k->bcap - 1)) {}
+  k->bn++;
+  k->blk[i].payload = p;
+  return &k->blk[i];
+}
+
+/* Backward-shift deletion: no tombstones, however long the run. */
+static void blk_del(sh_checker *k, shK_hist *h) {
+  size_t i = (size_t)(h - k->blk), j, mask = k->bcap - 1;
+  for (j = (i + 1) & mask; k->blk[j].payload != SHK_EMPTY; j = (j + 1) & mask) {
+    size_t home = bslot(k, k->blk[j].payload);
+    if (((j - home) & mask) >= ((j - i) & mask)) {
+      k->blk[i] = k->blk[j];
+      i = j;
+    }
+  }
+  k->blk[i].payload = SHK_EMPTY;
+  k->bn--;
+}
+
+static shK_hist *live_hist(const sh_checker *k, uint64_t payload) {
+  shK_hist *h = blk_get(k, payload);
+  return h && h->free_op == SH_NO_OP ? h : NULL;
+}
+
+static const shK_hist *freed_at_payload(const sh_checker *k, uint64_t payload) {
+  const shK_hist *h = blk_get(k, payload);
+  return h && h->free_op != SH_NO_OP ? h : NULL;
+}
+
+const shK_hist *shK_live(const sh_machine *m, uint64_t p) {
+  return live_hist(m->chk, p);
 }
 
 static void drop_freed(sh_checker *k, uint64_t payload) {
-  shI_slot *s = shI_get(&k->freed, payload);
-  if (s == NULL) return;
-  hist_drop(k, (uint32_t)s->a);
-  shI_del(&k->freed, payload);
+  shK_hist *h = blk_get(k, payload);
+  if (h && h->free_op != SH_NO_OP) blk_del(k, h);
 }
 
 /* Forget the freed blocks whose payloads start in [b, b+bs): their bytes are
@@ -197,22 +239,17 @@ static void forget_freed(sh_checker *k, uint64_t b, uint64_t bs) {
   }
 }
 
-static const shK_hist *live_hist(const sh_checker *k, uint64_t payload) {
-  const shI_slot *s = shI_get(&k->live, payload);
-  return s ? &k->hist[s->a] : NULL;
-}
-
 /* The freed block whose payload holds a: the start of the run of F bytes a
 ** is in (blocks without headers make one run of several: step through). */
 static const shK_hist *freed_hist(sh_checker *k, uint64_t a) {
-  const shI_slot *s = shI_get(&k->freed, a);
+  const shK_hist *h = freed_at_payload(k, a);
   uint64_t p = a;
-  if (s) return &k->hist[s->a];
+  if (h) return h;
   if (!(state(k, a) & SHK_F)) return NULL;
   while (p > 0 && (state(k, p - 1) & SHK_F)) p--;
-  while ((s = shI_get(&k->freed, p)) != NULL && k->hist[s->a].size > 0) {
-    if (a < p + k->hist[s->a].size) return &k->hist[s->a];
-    p += k->hist[s->a].size;
+  while ((h = freed_at_payload(k, p)) != NULL && h->size > 0) {
+    if (a < p + h->size) return h;
+    p += h->size;
   }
   return NULL;
 }
@@ -229,39 +266,31 @@ int shK_freed_payload(sh_machine *m, uint64_t addr, uint64_t *payload, uint64_t 
 
 int shK_alloc(sh_machine *m, uint64_t p, uint64_t size, uint64_t b, uint64_t bs) {
   sh_checker *k = m->chk;
-  uint32_t i;
-  int fresh;
-  shI_slot *s;
+  shK_hist *h;
   forget_freed(k, b, bs);
+  /* A freed record still at p (its bytes reused without its start) is replaced. */
   if (fill(k, b, bs, 0) != SH_OK || fill(k, p, size, SHK_A) != SH_OK ||
-      (i = hist_new(k)) == 0 || (s = shI_put(&k->live, p, &fresh)) == NULL)
+      (h = blk_put(k, p)) == NULL)
     return shM_err(m, SH_ERR_NOMEM, "checker: out of host memory");
-  s->a = i;
-  k->hist[i].payload = p;
-  k->hist[i].size = size;
-  k->hist[i].block = b;
-  k->hist[i].bsize = bs;
-  k->hist[i].alloc_op = m->ops - 1;
-  k->hist[i].free_op = SH_NO_OP;
-  k->hist[i].alloc_site = shK_site(m);
-  k->hist[i].free_site = 0;
+  h->size = size;
+  h->alloc_op = m->ops - 1;
+  h->free_op = SH_NO_OP;
+  h->alloc_site = shK_site(m);
+  h->free_site = 0;
   return SH_OK;
 }
 
 int shK_resize(sh_machine *m, uint64_t p, uint64_t size, uint64_t b, uint64_t bs) {
   sh_checker *k = m->chk;
-  shI_slot *s = shI_get(&k->live, p);
   shK_hist *h;
   int rc;
-  if (s == NULL) return SH_OK;
-  h = &k->hist[s->a];
+  if (live_hist(k, p) == NULL) return SH_OK;
   forget_freed(k, b, bs);
+  h = live_hist(k, p);                /* the forgetting may have moved it in the table */
   if (size > h->size) rc = fill(k, p + h->size, size - h->size, SHK_A);
   else rc = fill(k, p + size, h->size - size, 0);
   if (rc != SH_OK) return shM_err(m, SH_ERR_NOMEM, "checker: out of host memory");
   h->size = size;
-  h->block = b;
-  h->bsize = bs;
   return SH_OK;
 }
 
@@ -328,21 +357,13 @@ int shK_walk_quarantine(sh_machine *m, sh_block_fn fn, void *ud) {
 
 /* A block's payload becomes freed history (bump's reset forgets all this way). */
 int shK_forget(sh_machine *m, uint64_t p, uint64_t b, uint64_t bs, uint64_t op) {
-  sh_checker *k = m->chk;
-  shI_slot *s = shI_get(&k->live, p);
-  uint32_t i;
-  int fresh;
+  shK_hist *h = live_hist(m->chk, p);
   (void)b;
   (void)bs;
-  if (s == NULL) return SH_OK;
-  i = (uint32_t)s->a;
-  shI_del(&k->live, p);
-  k->hist[i].free_op = op;
-  k->hist[i].free_site = shK_site(m);
-  drop_freed(k, p);
-  if ((s = shI_put(&k->freed, p, &fresh)) == NULL) hist_drop(k, i);
-  else s->a = i;
-  if (fill(k, p, k->hist[i].size, SHK_F) != SH_OK)
+  if (h == NULL) return SH_OK;
+  h->free_op = op;                    /* the live record becomes the freed one */
+  h->free_site = shK_site(m);
+  if (fill(m->chk, p, h->size, SHK_F) != SH_OK)
     return shM_err(m, SH_ERR_NOMEM, "checker: out of host memory");
   return SH_OK;
 }
@@ -505,8 +526,8 @@ void shK_describe(sh_machine *m, sh_report *r) {
     else
       h = freed_hist(k, a);
   } else {
-    const shI_slot *s = shI_get(&k->live, a);
-    h = s ? &k->hist[s->a] : near_block(m, a);
+    h = live_hist(k, a);
+    if (h == NULL) h = near_block(m, a);
     if (h == NULL) h = freed_hist(k, a);
   }
   if (h) use_hist(m, r, h);

@@ -164,11 +164,12 @@ extern const char *const shC_explain[];      /* a paragraph per sh_error_kind */
 #define SHK_G 0x20u          /* live, but a popped frame leaked its address: dangling */
 #define SHK_RING 256         /* popped frames remembered for reports */
 
-typedef struct shK_hist {      /* one block's life */
-  uint64_t payload, size, block, bsize;
+typedef struct shK_hist {      /* one block's life; free_op SH_NO_OP while it lives */
+  uint64_t payload, size;      /* payload SHK_EMPTY: an empty slot of the table */
   uint64_t alloc_op, free_op;
-  uint32_t alloc_site, free_site, next;
+  uint32_t alloc_site, free_site;
 } shK_hist;
+#define SHK_EMPTY UINT64_MAX
 
 typedef struct shK_popped {    /* a popped frame, for use-after-return reports */
   uint64_t id, sp, top, anchor, push_op, pop_op;
@@ -179,10 +180,12 @@ typedef struct shK_popped {    /* a popped frame, for use-after-return reports *
 
 typedef struct sh_checker {
   sh_space shadow;
-  shK_hist *hist;              /* records; hist[0] unused, free ones chained by next */
-  uint32_t nhist, chist, freehist;
-  shI_map live;                /* payload -> (a) record of a live block */
-  shI_map freed;               /* payload -> (a) record of a freed block still remembered */
+  /* Every live block's record and every freed one still remembered, in one
+  ** open-addressing table keyed by payload: a payload holds one block at a
+  ** time, so a free turns the live record into the freed one where it lies
+  ** (one probe, the record in the slot: no second map, no index to follow). */
+  shK_hist *blk;
+  size_t bcap, bn;
   uint64_t *q;                 /* quarantine ring of (block, bsize) pairs */
   size_t qhead, qn, qcap;
   uint64_t qbytes, qlimit;
@@ -215,6 +218,8 @@ int shK_forget(sh_machine *m, uint64_t p, uint64_t b, uint64_t bs, uint64_t op);
 /* Hand quarantined blocks to the policy until at most keep bytes remain. */
 int shK_drain(sh_machine *m, uint64_t keep);
 int shK_walk_quarantine(sh_machine *m, sh_block_fn fn, void *ud);
+/* The live block whose payload starts at p, or NULL (valid until the next heap event). */
+const shK_hist *shK_live(const sh_machine *m, uint64_t p);
 /* The freed block holding addr: its payload and the op that freed it. */
 int shK_freed_payload(sh_machine *m, uint64_t addr, uint64_t *payload, uint64_t *op);
 /* Stack events (stack.c). */

@@ -11,8 +11,8 @@
 enum { UNREACHED, POSSIBLE, REACHABLE, INDIRECT, DEFINITE };
 
 typedef struct lblock {
-  uint64_t payload, size;
-  uint32_t hist, leader;
+  uint64_t payload, size, alloc_op;   /* SH_NO_OP: no history */
+  uint32_t site, leader;              /* site: of the allocation, 0 when unnamed */
   int state;
 } lblock;
 
@@ -27,11 +27,12 @@ typedef struct scan {
 
 static int collect(void *ud, const shT_node *x) {
   scan *s = ud;
-  const shI_slot *h = shI_get(&s->m->chk->live, x->a);
+  const shK_hist *h = shK_live(s->m, x->a);
   lblock *b = &s->b[s->n++];
   b->payload = x->a;
   b->size = x->b;
-  b->hist = h ? (uint32_t)h->a : 0;
+  b->alloc_op = h ? h->alloc_op : SH_NO_OP;
+  b->site = h ? h->alloc_site : 0;
   b->leader = 0;
   b->state = UNREACHED;
   return 0;
@@ -123,7 +124,6 @@ static const char *const leak_explain[] = {
 
 static int report(sh_machine *m, scan *s, int kind, const uint32_t *idx, size_t n) {
   sh_report r;
-  const shK_hist *h = &m->chk->hist[s->b[idx[0]].hist];
   uint64_t bytes = 0;
   size_t i;
   char *msg;
@@ -135,8 +135,8 @@ static int report(sh_machine *m, scan *s, int kind, const uint32_t *idx, size_t 
   r.size = bytes;
   r.blocks = n;
   r.op = m->ops ? m->ops - 1 : 0;
-  r.alloc_op = s->b[idx[0]].hist ? h->alloc_op : SH_NO_OP;
-  r.alloc_site = s->b[idx[0]].hist ? shK_site_name(m, h->alloc_site) : NULL;
+  r.alloc_op = s->b[idx[0]].alloc_op;
+  r.alloc_site = shK_site_name(m, s->b[idx[0]].site);
   r.free_op = r.frame_pop_op = SH_NO_OP;
   r.leak = leak_words[kind];
   r.explain = leak_explain[kind] ? leak_explain[kind] : shC_explain[SH_E_LEAK];
@@ -165,11 +165,11 @@ static int records(sh_machine *m, scan *s) {
       size_t k = 0;
       uint32_t site;
       if (done[i] || s->b[i].state != states[kind]) continue;
-      site = s->b[i].hist ? m->chk->hist[s->b[i].hist].alloc_site : 0;
+      site = s->b[i].site;
       for (j = i; j < s->n; j++) {
         uint32_t sj;
         if (done[j] || s->b[j].state != states[kind]) continue;
-        sj = s->b[j].hist ? m->chk->hist[s->b[j].hist].alloc_site : 0;
+        sj = s->b[j].site;
         if (j == i || (site != 0 && sj == site)) { done[j] = 1; idx[k++] = (uint32_t)j; }
       }
       rc = report(m, s, kind, idx, k);
