@@ -225,11 +225,13 @@ static void forget_freed(sh_checker *k, uint64_t b, uint64_t bs) {
     if (s == NULL) { a += len; prev = 0; continue; }
     for (i = 0; i < len; i++) {
       int f;
-      /* Most of a block is seldom freed payload: skip it a word at a time. */
-      if (!prev && len - i >= 8) {
+      /* A word wholly inside or wholly outside a run starts none: skip it
+      ** whole; only the words where a run begins or ends go byte by byte. */
+      if (len - i >= 8) {
         uint64_t w;
         memcpy(&w, s + i, 8);
-        if ((w & 0x0404040404040404ull) == 0) { i += 7; continue; }
+        w &= 0x0404040404040404ull;
+        if (w == (prev ? 0x0404040404040404ull : 0)) { i += 7; continue; }
       }
       f = (s[i] & SHK_F) != 0;
       if (f && !prev) drop_freed(k, a + i);
