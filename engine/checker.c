@@ -12,6 +12,8 @@ int shK_open(sh_machine *m) {
   shP_init(&k->shadow);
   k->nsites = 1;                      /* site 0 is unknown */
   k->qlimit = m->cfg.quarantine;
+  k->hlo = m->heap.cfg.base;          /* below the stack: the machine checked */
+  k->hspan = m->heap.cfg.max;
   m->chk = k;
   return SH_OK;
 }
@@ -22,6 +24,8 @@ void shK_close(sh_machine *m) {
   if (k == NULL) return;
   shP_free(&k->shadow);
   free(k->blk);
+  for (i = 0; i < k->hn; i++) free(k->hdir[i]);
+  free(k->hdir);
   free(k->q);
   free(k->push);
   for (i = 1; i < k->nsites; i++) free(k->sites[i]);
@@ -100,7 +104,103 @@ const char *shK_site_name(const sh_machine *m, uint32_t site) {
 
 /* ---- the shadow ---- */
 
+/* A heap byte is in one of four states (nothing, freed, allocated,
+** allocated and written: the other bits are the stack's), so the heap's
+** shadow keeps two bits a byte, Memcheck's compact form, in pages of the
+** checker's own found by index from the heap's base: a block's shadow is a
+** quarter of the bytes the host touches, and no page table is hashed. The
+** stack keeps a byte a byte in a sparse space (it needs every bit). */
+enum { HS_NONE, HS_FREED, HS_UNDEF, HS_DEF };     /* HS_UNDEF and up: addressable */
+#define HS_BYTES (SH_PAGE_SIZE / 4)               /* a heap shadow page */
+#define HS_ALL(c) ((uint8_t)((c) * 0x55u))        /* four bytes in state c */
+static const uint8_t hs_byte[4] = { 0, SHK_F, SHK_A, SHK_A | SHK_D };
+
+static unsigned hs_code(uint8_t s) {
+  return s & SHK_A ? (s & SHK_D ? HS_DEF : HS_UNDEF) : (s & SHK_F ? HS_FREED : HS_NONE);
+}
+
+static int in_heap(const sh_checker *k, uint64_t a) {
+  return a - k->hlo < k->hspan;
+}
+
+/* The shadow page of heap address a; NULL when none was needed yet (and
+** create is 0, or host memory ran out). */
+static uint8_t *hs_page(sh_checker *k, uint64_t a, int create) {
+  size_t i = (size_t)((a - k->hlo) >> SH_PAGE_BITS);
+  if (i < k->hn && k->hdir[i] != NULL) return k->hdir[i];
+  if (!create) return NULL;
+  if (i >= k->hn) {
+    size_t n = k->hn ? k->hn : 64;
+    uint8_t **d;
+    while (n <= i) n *= 2;
+    if ((d = realloc(k->hdir, n * sizeof *d)) == NULL) return NULL;
+    memset(d + k->hn, 0, (n - k->hn) * sizeof *d);
+    k->hdir = d;
+    k->hn = n;
+  }
+  return k->hdir[i] = calloc(1, HS_BYTES);
+}
+
+/* Eight shadow bytes as a number, the first lowest (one load where the host is little-endian). */
+static uint64_t le64(const uint8_t *p) {
+  return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+         (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+static unsigned hs_at(const uint8_t *pg, uint64_t off) {
+  return (pg[off >> 2] >> ((off & 3) * 2)) & 3u;
+}
+
+static void hs_set(uint8_t *pg, uint64_t off, unsigned c) {
+  unsigned sh = (unsigned)(off & 3) * 2;
+  pg[off >> 2] = (uint8_t)((pg[off >> 2] & ~(3u << sh)) | (c << sh));
+}
+
+/* Heap bytes [a, a+n) all become state c: whole shadow bytes by memset. */
+static int hs_fill(sh_checker *k, uint64_t a, uint64_t n, unsigned c) {
+  while (n > 0) {
+    uint64_t off = a & (SH_PAGE_SIZE - 1), len = SH_PAGE_SIZE - off, o, e;
+    uint8_t *pg = hs_page(k, a, 1);
+    if (pg == NULL) return SH_ERR_NOMEM;
+    if (len > n) len = n;
+    for (o = off, e = off + len; o < e && (o & 3); o++) hs_set(pg, o, c);
+    if (e - o >= 4) {
+      memset(pg + (o >> 2), HS_ALL(c), (size_t)((e - o) >> 2));
+      o += (e - o) & ~(uint64_t)3;
+    }
+    for (; o < e; o++) hs_set(pg, o, c);
+    a += len; n -= len;
+  }
+  return SH_OK;
+}
+
+static uint8_t state(sh_checker *k, uint64_t a) {
+  size_t len;
+  uint8_t *b;
+  if (in_heap(k, a)) {
+    const uint8_t *pg = hs_page(k, a, 0);
+    return pg ? hs_byte[hs_at(pg, a & (SH_PAGE_SIZE - 1))] : 0;
+  }
+  b = shP_span(&k->shadow, a, 1, &len, 0);
+  return b ? *b : 0;
+}
+
+static int set_state(sh_checker *k, uint64_t a, uint8_t v) {
+  size_t len;
+  uint8_t *b;
+  if (in_heap(k, a)) {
+    uint8_t *pg = hs_page(k, a, 1);
+    if (pg == NULL) return SH_ERR_NOMEM;
+    hs_set(pg, a & (SH_PAGE_SIZE - 1), hs_code(v));
+    return SH_OK;
+  }
+  if ((b = shP_span(&k->shadow, a, 1, &len, 1)) == NULL) return SH_ERR_NOMEM;
+  *b = v;
+  return SH_OK;
+}
+
 static int fill(sh_checker *k, uint64_t a, uint64_t n, uint8_t v) {
+  if (n > 0 && in_heap(k, a) && in_heap(k, a + n - 1)) return hs_fill(k, a, n, hs_code(v));
   while (n > 0) {
     size_t len;
     uint8_t *b = shP_span(&k->shadow, a, (size_t)(n > SH_PAGE_SIZE ? SH_PAGE_SIZE : n), &len, 1);
@@ -111,22 +211,18 @@ static int fill(sh_checker *k, uint64_t a, uint64_t n, uint8_t v) {
   return SH_OK;
 }
 
-/* Every shadow byte in [a, a+n) becomes (b & keep) | set. */
+/* Every shadow byte in [a, a+n) becomes (b & keep) | set (byte by byte:
+** the slow path's and a frame's few bytes). */
 static int recolour(sh_checker *k, uint64_t a, uint64_t n, uint8_t keep, uint8_t set) {
-  while (n > 0) {
-    size_t len, i;
-    uint8_t *b = shP_span(&k->shadow, a, (size_t)(n > SH_PAGE_SIZE ? SH_PAGE_SIZE : n), &len, 1);
-    if (b == NULL) return SH_ERR_NOMEM;
-    for (i = 0; i < len; i++) b[i] = (uint8_t)((b[i] & keep) | set);
-    a += len; n -= len;
-  }
+  uint64_t i;
+  for (i = 0; i < n; i++)
+    if (set_state(k, a + i, (uint8_t)((state(k, a + i) & keep) | set)) != SH_OK)
+      return SH_ERR_NOMEM;
   return SH_OK;
 }
 
-static uint8_t state(sh_checker *k, uint64_t a) {
-  size_t len;
-  uint8_t *b = shP_span(&k->shadow, a, 1, &len, 0);
-  return b ? *b : 0;
+uint8_t shK_state(sh_machine *m, uint64_t a) {
+  return state(m->chk, a);
 }
 
 static int in_stack(const sh_machine *m, uint64_t a) {
@@ -175,6 +271,7 @@ static shK_hist *blk_put(sh_checker *k, uint64_t p) {
   for (i = bslot(k, p); k->blk[i].payload != SHK_EMPTY; i = (i + 1) & (k->bcap - 1)) {}
   k->bn++;
   k->blk[i].payload = p;
+  k->blk[i].free_op = SH_NO_OP;
   return &k->blk[i];
 }
 
@@ -208,7 +305,10 @@ const shK_hist *shK_live(const sh_machine *m, uint64_t p) {
 
 static void drop_freed(sh_checker *k, uint64_t payload) {
   shK_hist *h = blk_get(k, payload);
-  if (h && h->free_op != SH_NO_OP) blk_del(k, h);
+  if (h && h->free_op != SH_NO_OP) {
+    if (h->size == 0) k->nzero--;
+    blk_del(k, h);
+  }
 }
 
 /* Forget the freed blocks whose payloads start in [b, b+bs): their bytes are
@@ -216,26 +316,51 @@ static void drop_freed(sh_checker *k, uint64_t payload) {
 ** shadow without a search (one that began below b keeps its history: the
 ** bytes of it still freed are still its). */
 static void forget_freed(sh_checker *k, uint64_t b, uint64_t bs) {
-  uint64_t a = b;
-  int prev = b > 0 && (state(k, b - 1) & SHK_F);
-  drop_freed(k, b);                     /* a zero-size block has no F bytes */
-  while (a < b + bs) {
-    size_t len, i;
-    uint8_t *s = shP_span(&k->shadow, a, (size_t)(b + bs - a), &len, 0);
-    if (s == NULL) { a += len; prev = 0; continue; }
-    for (i = 0; i < len; i++) {
-      int f;
-      /* A word wholly inside or wholly outside a run starts none: skip it
-      ** whole; only the words where a run begins or ends go byte by byte. */
-      if (len - i >= 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        w &= 0x0404040404040404ull;
-        if (w == (prev ? 0x0404040404040404ull : 0)) { i += 7; continue; }
-      }
-      f = (s[i] & SHK_F) != 0;
-      if (f && !prev) drop_freed(k, a + i);
+  uint64_t a = b, e = b + bs;
+  unsigned prev = b > 0 && (state(k, b - 1) & SHK_F);
+  /* A record at b without a freed byte there: a zero-size block's, or one
+  ** inside a run (headerless blocks side by side). Otherwise the scan
+  ** below finds it, or there is none: the probe would only miss the cache. */
+  if (prev || k->nzero > 0) drop_freed(k, b);
+  if (bs == 0) return;
+  if (!in_heap(k, b) || !in_heap(k, e - 1)) {
+    for (; a < e; a++) {
+      unsigned f = (state(k, a) & SHK_F) != 0;
+      if (f && !prev) drop_freed(k, a);
       prev = f;
+    }
+    return;
+  }
+  while (a < e) {
+    uint64_t off = a & (SH_PAGE_SIZE - 1), len = SH_PAGE_SIZE - off, o, end;
+    const uint8_t *pg = hs_page(k, a, 0);
+    if (len > e - a) len = e - a;
+    if (pg == NULL) { a += len; prev = 0; continue; }
+    for (o = off, end = off + len; o < end;) {
+      unsigned c, fb, st, j;
+      if ((o & 3) == 0 && end - o >= 32) {         /* 32 bytes at once */
+        uint64_t w = le64(pg + (o >> 2)), wf = w & ~(w >> 1) & 0x5555555555555555ull;
+        uint64_t ws = wf & ~((wf << 2) | prev);      /* a bit where a run starts */
+        for (; ws != 0; ws &= ws - 1)
+          drop_freed(k, a + (o - off) + (uint64_t)__builtin_ctzll(ws) / 2);
+        prev = (unsigned)(wf >> 62);
+        o += 32;
+        continue;
+      }
+      if ((o & 3) != 0 || end - o < 4) {             /* a part of a shadow byte */
+        unsigned f = hs_at(pg, o) == HS_FREED;
+        if (f && !prev) drop_freed(k, a + (o - off));
+        prev = f;
+        o++;
+        continue;
+      }
+      c = pg[o >> 2];                                /* four bytes at once */
+      fb = c & ~(c >> 1) & 0x55u;
+      st = fb & ~((fb << 2) | prev);                 /* where a run starts */
+      for (j = 0; st != 0; j++, st >>= 2)
+        if (st & 1) drop_freed(k, a + (o - off) + j);
+      prev = (fb >> 6) & 1;
+      o += 4;
     }
     a += len;
   }
@@ -274,6 +399,7 @@ int shK_alloc(sh_machine *m, uint64_t p, uint64_t size, uint64_t b, uint64_t bs)
   if (fill(k, b, bs, 0) != SH_OK || fill(k, p, size, SHK_A) != SH_OK ||
       (h = blk_put(k, p)) == NULL)
     return shM_err(m, SH_ERR_NOMEM, "checker: out of host memory");
+  if (h->free_op != SH_NO_OP && h->size == 0) k->nzero--;   /* replaced */
   h->size = size;
   h->alloc_op = m->ops - 1;
   h->free_op = SH_NO_OP;
@@ -299,15 +425,9 @@ int shK_resize(sh_machine *m, uint64_t p, uint64_t size, uint64_t b, uint64_t bs
 /* realloc's copy moves definedness with the bytes: copying is not a use. */
 void shK_copy(sh_machine *m, uint64_t dst, uint64_t src, uint64_t n) {
   sh_checker *k = m->chk;
-  uint8_t buf[1024];
-  uint64_t done = 0;
-  while (done < n) {
-    size_t len = n - done < sizeof buf ? (size_t)(n - done) : sizeof buf, i;
-    shP_read(&k->shadow, src + done, buf, len);
-    for (i = 0; i < len; i++) buf[i] = (uint8_t)(SHK_A | (buf[i] & SHK_D));
-    if (shP_write(&k->shadow, dst + done, buf, len) != SH_OK) return;
-    done += len;
-  }
+  uint64_t i;
+  for (i = 0; i < n; i++)
+    if (set_state(k, dst + i, (uint8_t)(SHK_A | (state(k, src + i) & SHK_D))) != SH_OK) return;
 }
 
 static int qpush(sh_checker *k, uint64_t b, uint64_t bs) {
@@ -364,6 +484,7 @@ int shK_forget(sh_machine *m, uint64_t p, uint64_t b, uint64_t bs, uint64_t op) 
   (void)bs;
   if (h == NULL) return SH_OK;
   h->free_op = op;                    /* the live record becomes the freed one */
+  if (h->size == 0) m->chk->nzero++;
   h->free_site = shK_site(m);
   if (fill(m->chk, p, h->size, SHK_F) != SH_OK)
     return shM_err(m, SH_ERR_NOMEM, "checker: out of host memory");
@@ -661,9 +782,8 @@ static int undefined(sh_machine *m, const char *op, uint64_t addr, uint64_t n, u
 static void written(sh_checker *k, uint64_t addr, uint64_t n) {
   uint64_t i;
   for (i = 0; i < n; i++) {
-    size_t len;
-    uint8_t *b = shP_span(&k->shadow, addr + i, 1, &len, 0);
-    if (b && (*b & SHK_A)) *b |= SHK_D;
+    uint8_t s = state(k, addr + i);
+    if (s & SHK_A) set_state(k, addr + i, (uint8_t)(s | SHK_D));
   }
 }
 
@@ -714,6 +834,19 @@ int shK_access(sh_machine *m, const char *op, uint64_t addr, uint64_t n, int wri
   size_t len = (size_t)n, i;
   uint8_t *b;
   if (n == 0) return SH_OK;
+  if (in_heap(k, addr)) {             /* heap bytes: two bits each, no stack marks */
+    uint64_t off = addr & (SH_PAGE_SIZE - 1), o;
+    unsigned least = write ? HS_UNDEF : HS_DEF;
+    uint8_t *pg;
+    if (n <= 16 && off + n <= SH_PAGE_SIZE && (pg = hs_page(k, addr, 0)) != NULL) {
+      for (o = off; o < off + n && hs_at(pg, o) >= least; o++) {}
+      if (o == off + n) {
+        if (write) for (o = off; o < off + n; o++) pg[o >> 2] |= (uint8_t)(3u << ((o & 3) * 2));
+        return SH_OK;
+      }
+    }
+    return judge(m, op, addr, n, write);
+  }
   if (n <= 16 && (b = shadow_at(k, addr, n)) != NULL) {
     for (i = 0; i < len; i++) { all &= b[i]; any |= b[i]; }
     if ((all & need) == need &&

@@ -179,13 +179,17 @@ typedef struct shK_popped {    /* a popped frame, for use-after-return reports *
 } shK_popped;
 
 typedef struct sh_checker {
-  sh_space shadow;
+  sh_space shadow;             /* the stack's (and anything not heap): a byte a byte */
+  uint8_t **hdir;              /* the heap's: 2 bits a byte, a page per 4 KiB from hlo */
+  size_t hn;
+  uint64_t hlo, hspan;         /* the heap's range [hlo, hlo + hspan) */
   /* Every live block's record and every freed one still remembered, in one
   ** open-addressing table keyed by payload: a payload holds one block at a
   ** time, so a free turns the live record into the freed one where it lies
   ** (one probe, the record in the slot: no second map, no index to follow). */
   shK_hist *blk;
   size_t bcap, bn;
+  uint64_t nzero;              /* freed records of zero-size blocks: no shadow shows them */
   uint64_t *q;                 /* quarantine ring of (block, bsize) pairs */
   size_t qhead, qn, qcap;
   uint64_t qbytes, qlimit;
@@ -220,6 +224,8 @@ int shK_drain(sh_machine *m, uint64_t keep);
 int shK_walk_quarantine(sh_machine *m, sh_block_fn fn, void *ud);
 /* The live block whose payload starts at p, or NULL (valid until the next heap event). */
 const shK_hist *shK_live(const sh_machine *m, uint64_t p);
+/* The shadow byte (SHK_ bits) of the simulated byte at a. */
+uint8_t shK_state(sh_machine *m, uint64_t a);
 /* The freed block holding addr: its payload and the op that freed it. */
 int shK_freed_payload(sh_machine *m, uint64_t addr, uint64_t *payload, uint64_t *op);
 /* Stack events (stack.c). */

@@ -76,11 +76,7 @@ static void words(scan *s, uint64_t a, uint64_t n, void (*fn)(scan *, uint64_t, 
   for (; p + w <= a + n; p += w) {
     uint64_t i;
     int def = 1;
-    for (i = 0; i < w && def; i++) {
-      size_t len;
-      uint8_t *sb = shP_span(&m->chk->shadow, p + i, 1, &len, 0);
-      def = sb && (*sb & SHK_D);
-    }
+    for (i = 0; i < w && def; i++) def = (shK_state(m, p + i) & SHK_D) != 0;
     if (def) fn(s, shP_get(&m->space, p, (int)w), arg);
   }
 }
