@@ -88,9 +88,10 @@ static const char *site_of(void *ud) {
   lmach *lm = ud;
   lua_State *L = lm->L;
   lua_Debug ar;
-  size_t plen = strlen(lm->internal);
+  size_t plen;
   int level;
-  if (L == NULL) return NULL;
+  if (L == NULL) return NULL;         /* a replay: asked at every alloc and free */
+  plen = strlen(lm->internal);
   for (level = 1; lua_getstack(L, level, &ar); level++) {
     if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0) continue;
     if (plen > 0 && strncmp(ar.source, lm->internal, plen) == 0) continue;

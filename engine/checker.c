@@ -123,12 +123,7 @@ static int in_heap(const sh_checker *k, uint64_t a) {
   return a - k->hlo < k->hspan;
 }
 
-/* The shadow page of heap address a; NULL when none was needed yet (and
-** create is 0, or host memory ran out). */
-static uint8_t *hs_page(sh_checker *k, uint64_t a, int create) {
-  size_t i = (size_t)((a - k->hlo) >> SH_PAGE_BITS);
-  if (i < k->hn && k->hdir[i] != NULL) return k->hdir[i];
-  if (!create) return NULL;
+static uint8_t *hs_new(sh_checker *k, size_t i) {
   if (i >= k->hn) {
     size_t n = k->hn ? k->hn : 64;
     uint8_t **d;
@@ -139,6 +134,14 @@ static uint8_t *hs_page(sh_checker *k, uint64_t a, int create) {
     k->hn = n;
   }
   return k->hdir[i] = calloc(1, HS_BYTES);
+}
+
+/* The shadow page of heap address a; NULL when none was needed yet (and
+** create is 0, or host memory ran out). */
+static inline uint8_t *hs_page(sh_checker *k, uint64_t a, int create) {
+  size_t i = (size_t)((a - k->hlo) >> SH_PAGE_BITS);
+  if (i < k->hn && k->hdir[i] != NULL) return k->hdir[i];
+  return create ? hs_new(k, i) : NULL;
 }
 
 /* Eight shadow bytes as a number, the first lowest (one load where the host is little-endian). */
@@ -156,19 +159,18 @@ static void hs_set(uint8_t *pg, uint64_t off, unsigned c) {
   pg[off >> 2] = (uint8_t)((pg[off >> 2] & ~(3u << sh)) | (c << sh));
 }
 
-/* Heap bytes [a, a+n) all become state c: whole shadow bytes by memset. */
+/* Heap bytes [a, a+n) all become state c: the shadow bytes they fill
+** whole are stored whole (a block's are a few dozen: no memset call). */
 static int hs_fill(sh_checker *k, uint64_t a, uint64_t n, unsigned c) {
+  uint8_t all = HS_ALL(c);
   while (n > 0) {
-    uint64_t off = a & (SH_PAGE_SIZE - 1), len = SH_PAGE_SIZE - off, o, e;
+    uint64_t off = a & (SH_PAGE_SIZE - 1), len = SH_PAGE_SIZE - off, o, e, q, qe;
     uint8_t *pg = hs_page(k, a, 1);
     if (pg == NULL) return SH_ERR_NOMEM;
     if (len > n) len = n;
     for (o = off, e = off + len; o < e && (o & 3); o++) hs_set(pg, o, c);
-    if (e - o >= 4) {
-      memset(pg + (o >> 2), HS_ALL(c), (size_t)((e - o) >> 2));
-      o += (e - o) & ~(uint64_t)3;
-    }
-    for (; o < e; o++) hs_set(pg, o, c);
+    for (q = o >> 2, qe = e >> 2; q < qe; q++) pg[q] = all;
+    for (o = o > qe << 2 ? o : qe << 2; o < e; o++) hs_set(pg, o, c);
     a += len; n -= len;
   }
   return SH_OK;
