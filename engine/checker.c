@@ -213,13 +213,22 @@ static int fill(sh_checker *k, uint64_t a, uint64_t n, uint8_t v) {
   return SH_OK;
 }
 
-/* Every shadow byte in [a, a+n) becomes (b & keep) | set (byte by byte:
-** the slow path's and a frame's few bytes). */
+/* Every shadow byte in [a, a+n) becomes (b & keep) | set. */
 static int recolour(sh_checker *k, uint64_t a, uint64_t n, uint8_t keep, uint8_t set) {
   uint64_t i;
-  for (i = 0; i < n; i++)
-    if (set_state(k, a + i, (uint8_t)((state(k, a + i) & keep) | set)) != SH_OK)
-      return SH_ERR_NOMEM;
+  if (in_heap(k, a)) {                /* the slow path's few bytes: one at a time */
+    for (i = 0; i < n; i++)
+      if (set_state(k, a + i, (uint8_t)((state(k, a + i) & keep) | set)) != SH_OK)
+        return SH_ERR_NOMEM;
+    return SH_OK;
+  }
+  while (n > 0) {
+    size_t len, j;
+    uint8_t *b = shP_span(&k->shadow, a, (size_t)(n > SH_PAGE_SIZE ? SH_PAGE_SIZE : n), &len, 1);
+    if (b == NULL) return SH_ERR_NOMEM;
+    for (j = 0; j < len; j++) b[j] = (uint8_t)((b[j] & keep) | set);
+    a += len; n -= len;
+  }
   return SH_OK;
 }
 
@@ -427,8 +436,19 @@ int shK_resize(sh_machine *m, uint64_t p, uint64_t size, uint64_t b, uint64_t bs
 /* realloc's copy moves definedness with the bytes: copying is not a use. */
 void shK_copy(sh_machine *m, uint64_t dst, uint64_t src, uint64_t n) {
   sh_checker *k = m->chk;
-  uint64_t i;
-  for (i = 0; i < n; i++)
+  uint64_t i = 0;
+  if (((dst | src | n) & 3) == 0 && in_heap(k, dst) && in_heap(k, dst + n - 1) &&
+      in_heap(k, src) && in_heap(k, src + n - 1)) {
+    for (; i < n; i += 4) {           /* a shadow byte at a time: defined stays, the rest A */
+      const uint8_t *sp = hs_page(k, src + i, 0);
+      uint8_t *dp = hs_page(k, dst + i, 1), c;
+      if (dp == NULL) return;
+      c = sp ? sp[((src + i) & (SH_PAGE_SIZE - 1)) >> 2] : 0;
+      dp[((dst + i) & (SH_PAGE_SIZE - 1)) >> 2] = (uint8_t)(0xaa | (c & (c >> 1) & 0x55));
+    }
+    return;
+  }
+  for (; i < n; i++)
     if (set_state(k, dst + i, (uint8_t)(SHK_A | (state(k, src + i) & SHK_D))) != SH_OK) return;
 }
 
@@ -841,6 +861,15 @@ int shK_access(sh_machine *m, const char *op, uint64_t addr, uint64_t n, int wri
     unsigned least = write ? HS_UNDEF : HS_DEF;
     uint8_t *pg;
     if (n <= 16 && off + n <= SH_PAGE_SIZE && (pg = hs_page(k, addr, 0)) != NULL) {
+      if (((off | n) & 3) == 0) {     /* whole shadow bytes: an aligned word or two */
+        uint64_t q, qe = (off + n) >> 2;
+        for (q = off >> 2; q < qe && (write ? (pg[q] & 0xaa) == 0xaa : pg[q] == 0xff); q++) {}
+        if (q == qe) {
+          if (write) for (q = off >> 2; q < qe; q++) pg[q] = 0xff;
+          return SH_OK;
+        }
+        return judge(m, op, addr, n, write);
+      }
       for (o = off; o < off + n && hs_at(pg, o) >= least; o++) {}
       if (o == off + n) {
         if (write) for (o = off; o < off + n; o++) pg[o >> 2] |= (uint8_t)(3u << ((o & 3) * 2));
