@@ -310,6 +310,17 @@ static const shK_hist *freed_at_payload(const sh_checker *k, uint64_t payload) {
   return h && h->free_op != SH_NO_OP ? h : NULL;
 }
 
+/* A free is coming for p: its record and shadow start on their way to the
+** cache while the heap finds the block (both are cold by then, as a rule). */
+void shK_prefetch(sh_machine *m, uint64_t p) {
+  sh_checker *k = m->chk;
+  if (k->bcap) __builtin_prefetch(&k->blk[bslot(k, p)], 1);
+  if (in_heap(k, p)) {
+    uint8_t *pg = hs_page(k, p, 0);
+    if (pg) __builtin_prefetch(pg + ((p & (SH_PAGE_SIZE - 1)) >> 2), 1);
+  }
+}
+
 const shK_hist *shK_live(const sh_machine *m, uint64_t p) {
   return live_hist(m->chk, p);
 }
@@ -405,6 +416,7 @@ int shK_freed_payload(sh_machine *m, uint64_t addr, uint64_t *payload, uint64_t 
 int shK_alloc(sh_machine *m, uint64_t p, uint64_t size, uint64_t b, uint64_t bs) {
   sh_checker *k = m->chk;
   shK_hist *h;
+  if (k->bcap) __builtin_prefetch(&k->blk[bslot(k, p)], 1);   /* while the shadow is scanned */
   forget_freed(k, b, bs);
   /* A freed record still at p (its bytes reused without its start) is replaced. */
   if (fill(k, b, bs, 0) != SH_OK || fill(k, p, size, SHK_A) != SH_OK ||

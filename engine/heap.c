@@ -368,6 +368,7 @@ int sh_free(sh_machine *m, uint64_t addr) {
   op = m->ops++;
   shM_charge(m, SH_COST_ALLOC, m->cfg.cost.free);
   if (addr == 0) return SH_OK;               /* free(NULL) does nothing, as in C */
+  if (m->chk) shK_prefetch(m, addr);
   if (!find_live(m, "free", addr, &rc, &x)) return rc;
   if ((rc = release(m, &x, op)) == SH_OK) {
     shM_heap_changed(m);

@@ -222,6 +222,7 @@ int shK_forget(sh_machine *m, uint64_t p, uint64_t b, uint64_t bs, uint64_t op);
 /* Hand quarantined blocks to the policy until at most keep bytes remain. */
 int shK_drain(sh_machine *m, uint64_t keep);
 int shK_walk_quarantine(sh_machine *m, sh_block_fn fn, void *ud);
+void shK_prefetch(sh_machine *m, uint64_t p);   /* a free of p is coming */
 /* The live block whose payload starts at p, or NULL (valid until the next heap event). */
 const shK_hist *shK_live(const sh_machine *m, uint64_t p);
 /* The shadow byte (SHK_ bits) of the simulated byte at a. */
