@@ -1,10 +1,11 @@
-/* checker.c -- the checker: a shadow byte per simulated byte, block history, quarantine.
+/* checker.c -- the checker: shadow state (two bits a heap byte, a byte a stack byte), block history, quarantine.
 ** It sees every access and heap and stack event through hooks the engine calls only when check is on. */
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
 
 #define U(x) ((unsigned long long)(x))
+#define HS_SPAN ((uint64_t)1 << 32)   /* the most heap the compact shadow covers */
 
 int shK_open(sh_machine *m) {
   sh_checker *k = calloc(1, sizeof *k);
@@ -12,8 +13,11 @@ int shK_open(sh_machine *m) {
   shP_init(&k->shadow);
   k->nsites = 1;                      /* site 0 is unknown */
   k->qlimit = m->cfg.quarantine;
-  k->hlo = m->heap.cfg.base;          /* below the stack: the machine checked */
-  k->hspan = m->heap.cfg.max;
+  /* The heap lies below the stack (the machine checked). Its first 4 GiB,
+  ** in whole pages, have the compact shadow, whose directory is as long as
+  ** the heap is high; a heap configured higher keeps byte shadow above. */
+  k->hlo = m->heap.cfg.base;
+  k->hspan = (m->heap.cfg.max < HS_SPAN ? m->heap.cfg.max : HS_SPAN) & ~(SH_PAGE_SIZE - 1);
   m->chk = k;
   return SH_OK;
 }
@@ -201,8 +205,19 @@ static int set_state(sh_checker *k, uint64_t a, uint8_t v) {
   return SH_OK;
 }
 
+/* Does [a, a+n) miss the compact shadow's range altogether? */
+static int outside(const sh_checker *k, uint64_t a, uint64_t n) {
+  return a + n <= k->hlo || a >= k->hlo + k->hspan;
+}
+
 static int fill(sh_checker *k, uint64_t a, uint64_t n, uint8_t v) {
+  uint64_t i;
   if (n > 0 && in_heap(k, a) && in_heap(k, a + n - 1)) return hs_fill(k, a, n, hs_code(v));
+  if (!outside(k, a, n)) {            /* across its edge: a byte at a time */
+    for (i = 0; i < n; i++)
+      if (set_state(k, a + i, v) != SH_OK) return SH_ERR_NOMEM;
+    return SH_OK;
+  }
   while (n > 0) {
     size_t len;
     uint8_t *b = shP_span(&k->shadow, a, (size_t)(n > SH_PAGE_SIZE ? SH_PAGE_SIZE : n), &len, 1);
@@ -216,7 +231,7 @@ static int fill(sh_checker *k, uint64_t a, uint64_t n, uint8_t v) {
 /* Every shadow byte in [a, a+n) becomes (b & keep) | set. */
 static int recolour(sh_checker *k, uint64_t a, uint64_t n, uint8_t keep, uint8_t set) {
   uint64_t i;
-  if (in_heap(k, a)) {                /* the slow path's few bytes: one at a time */
+  if (!outside(k, a, n)) {            /* the slow path's few bytes: one at a time */
     for (i = 0; i < n; i++)
       if (set_state(k, a + i, (uint8_t)((state(k, a + i) & keep) | set)) != SH_OK)
         return SH_ERR_NOMEM;
