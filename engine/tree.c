@@ -148,6 +148,24 @@ static int next_leaf(const sh_tree *t, path *p) {
   return 0;
 }
 
+/* Move p to the leaf before its own; 0 at the first. */
+static int prev_leaf(const sh_tree *t, path *p) {
+  uint32_t d = t->height, e, x;
+  while (d-- > 0) {
+    if (p->idx[d] > 0) {
+      x = t->in[p->node[d]].kid[--p->idx[d]];
+      for (e = d + 1; e < t->height; e++) {
+        p->node[e] = x;
+        p->idx[e] = t->in[x].n - 1;
+        x = t->in[x].kid[p->idx[e]];
+      }
+      p->leaf = x;
+      return 1;
+    }
+  }
+  return 0;
+}
+
 /* ---- queries ---- */
 
 /* Where (key, a) is or would go: its leaf in p, its index in the leaf. */
@@ -194,6 +212,28 @@ int shT_ge2(const sh_tree *t, uint64_t key, uint64_t a, shT_node *out) {
 
 int shT_ge(const sh_tree *t, uint64_t key, shT_node *out) {
   return shT_ge2(t, key, 0, out);     /* (key, 0) precedes every entry with this key */
+}
+
+/* The neighbours of a place j in p's leaf: the entry before it and the one
+** at it, either of which may sit in the next leaf over. */
+static int neighbours(const sh_tree *t, const path *p, uint32_t j, shT_node *before,
+                      shT_node *after) {
+  const struct shT_leaf *l = &t->lf[p->leaf];
+  int got = 0;
+  path q;
+  if (j > 0) got |= get(l, j - 1, before);
+  else if ((q = *p, prev_leaf(t, &q))) got |= get(&t->lf[q.leaf], t->lf[q.leaf].n - 1, before);
+  if (j < l->n) got |= 2 * get(l, j, after);
+  else if ((q = *p, next_leaf(t, &q))) got |= 2 * get(&t->lf[q.leaf], 0, after);
+  return got;
+}
+
+int shT_around(const sh_tree *t, uint64_t key, uint64_t a, shT_node *before, shT_node *after) {
+  path p;
+  uint32_t j;
+  if (t->count == 0) return 0;
+  j = seek(t, key, a, &p);
+  return neighbours(t, &p, j, before, after);
 }
 
 uint64_t shT_rank2(const sh_tree *t, uint64_t key, uint64_t a) {
@@ -460,22 +500,26 @@ static uint32_t put_child(sh_tree *t, uint32_t x, uint32_t i, uint32_t y, uint32
   return zx;
 }
 
-int shT_insert(sh_tree *t, uint64_t key, uint64_t size, uint64_t a, uint64_t b) {
-  path p;
-  struct shT_leaf *l, *r;
-  uint32_t j, s, y = NONE, d, x;
-  int edge[MAXH + 1];
+/* A root to insert into, and room in the path; 0, or -1 out of memory. */
+static int ready(sh_tree *t) {
   if (t->lused == 0) {
     if (reserve(t, 0) != 0) return -1;
     t->root = new_leaf(t);
     t->height = 0;
   }
-  if (t->height + 1 >= MAXH) return -1;     /* unreachable in 2^32 entries; paths stay in bounds */
-  j = seek(t, key, a, &p);
-  x = p.leaf;
+  return t->height + 1 >= MAXH ? -1 : 0;    /* unreachable in 2^32 entries; paths stay in bounds */
+}
+
+/* Put an entry at place j of p's leaf, splitting nodes up the path as needed. */
+static int insert_at(sh_tree *t, path *p, uint32_t j, uint64_t key, uint64_t size, uint64_t a,
+                     uint64_t b) {
+  struct shT_leaf *l, *r;
+  uint32_t s, y = NONE, d, x;
+  int edge[MAXH + 1];
+  x = p->leaf;
   edge[0] = 1;
   for (d = 0; d < t->height; d++)
-    edge[d + 1] = edge[d] && p.idx[d] + 1 == t->in[p.node[d]].n;
+    edge[d + 1] = edge[d] && p->idx[d] + 1 == t->in[p->node[d]].n;
   if (t->lf[x].n == LB && reserve(t, t->height + 1) != 0) return -1;
   l = &t->lf[x];
   if (l->n == LB) {
@@ -503,12 +547,12 @@ int shT_insert(sh_tree *t, uint64_t key, uint64_t size, uint64_t a, uint64_t b) 
   l->n++;
   t->count++;
   if (y == NONE) {
-    retell(t, &p, j, 1, 0, size, 0);
+    retell(t, p, j, 1, 0, size, 0);
     return 0;
   }
   for (d = t->height; d-- > 0;) {
-    refresh(t, p.node[d], p.idx[d], d);
-    if (y != NONE) y = put_child(t, p.node[d], p.idx[d], y, d, edge[d]);
+    refresh(t, p->node[d], p->idx[d], d);
+    if (y != NONE) y = put_child(t, p->node[d], p->idx[d], y, d, edge[d]);
   }
   if (y != NONE) {             /* the root split: a new root above both halves */
     uint32_t nr = new_inner(t);
@@ -522,6 +566,30 @@ int shT_insert(sh_tree *t, uint64_t key, uint64_t size, uint64_t a, uint64_t b) 
     refresh(t, nr, 1, 0);
   }
   return 0;
+}
+
+int shT_insert(sh_tree *t, uint64_t key, uint64_t size, uint64_t a, uint64_t b) {
+  path p;
+  uint32_t j;
+  if (ready(t) != 0) return -1;
+  j = seek(t, key, a, &p);
+  return insert_at(t, &p, j, key, size, a, b);
+}
+
+/* One descent both checks and inserts: a heap's record of live blocks does
+** this on every allocation. */
+int shT_insert_span(sh_tree *t, uint64_t key, uint64_t size, uint64_t a, uint64_t b,
+                    shT_node *clash) {
+  path p;
+  shT_node x, y;
+  uint32_t j;
+  int got;
+  if (ready(t) != 0) return -1;
+  j = seek(t, key, 0, &p);
+  got = neighbours(t, &p, j, &x, &y);
+  if ((got & 1) && x.key + x.size > key) { if (clash) *clash = x; return 1; }
+  if ((got & 2) && y.key < key + size) { if (clash) *clash = y; return 1; }
+  return insert_at(t, &p, j, key, size, a, b);
 }
 
 /* ---- removal ---- */
@@ -585,26 +653,24 @@ static void clear(sh_tree *t) {   /* keep the pools, drop every node */
   t->height = 0;
 }
 
-int shT_remove2(sh_tree *t, uint64_t key, uint64_t a) {
-  path p;
-  struct shT_leaf *l;
-  uint32_t j, d;
+/* Take entry j out of p's leaf, merging or rebalancing nodes up the path. */
+static void remove_at(sh_tree *t, path *p, uint32_t j) {
+  struct shT_leaf *l = &t->lf[p->leaf];
+  uint32_t d;
   uint64_t was;
-  if (!at_seek(t, key, a, &p, &j)) return 0;
-  l = &t->lf[p.leaf];
   was = l->size[j];
   lmove(l, j, l, j + 1, l->n - j - 1);
   l->n--;
   if (--t->count == 0) {
     clear(t);
-    return 1;
+    return;
   }
-  if (t->height == 0 || (l->n > 0 && (l->n >= FEW(LB) || t->in[p.node[t->height - 1]].n == 1))) {
-    retell(t, &p, j, -1, was, 0, 1);   /* no node changes shape */
-    return 1;
+  if (t->height == 0 || (l->n > 0 && (l->n >= FEW(LB) || t->in[p->node[t->height - 1]].n == 1))) {
+    retell(t, p, j, -1, was, 0, 1);   /* no node changes shape */
+    return;
   }
   for (d = t->height; d-- > 0;) {
-    uint32_t x = p.node[d], i = p.idx[d], c = t->in[x].kid[i];
+    uint32_t x = p->node[d], i = p->idx[d], c = t->in[x].kid[i];
     struct shT_inner *in = &t->in[x];
     uint32_t n = size_of(t, c, d + 1);
     if (n == 0) {              /* an emptied child leaves; its parent may follow */
@@ -623,6 +689,24 @@ int shT_remove2(sh_tree *t, uint64_t key, uint64_t a) {
     free_inner(t, old);
     t->height--;
   }
+}
+
+int shT_remove2(sh_tree *t, uint64_t key, uint64_t a) {
+  path p;
+  uint32_t j;
+  if (!at_seek(t, key, a, &p, &j)) return 0;
+  remove_at(t, &p, j);
+  return 1;
+}
+
+int shT_take_le(sh_tree *t, uint64_t key, uint64_t a, shT_node *out) {
+  path p;
+  uint32_t j;
+  if (t->count == 0) return 0;
+  j = upper(t, &t->lf[descend(t, key, UINT64_MAX, &p)], key, UINT64_MAX);
+  if (j == 0 || t->lf[p.leaf].a[j - 1] != a) return 0;
+  get(&t->lf[p.leaf], j - 1, out);
+  remove_at(t, &p, j - 1);
   return 1;
 }
 
