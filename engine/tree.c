@@ -66,10 +66,6 @@ uint32_t shT_count(const sh_tree *t) {
 
 /* ---- order ---- */
 
-static int le2(const sh_tree *t, uint64_t k1, uint64_t a1, uint64_t k2, uint64_t a2) {
-  return k1 < k2 || (k1 == k2 && (!t->composite || a1 <= a2));
-}
-
 static int lt2(const sh_tree *t, uint64_t k1, uint64_t a1, uint64_t k2, uint64_t a2) {
   return k1 < k2 || (k1 == k2 && t->composite && a1 < a2);
 }
@@ -81,14 +77,17 @@ static uint32_t descend(const sh_tree *t, uint64_t key, uint64_t a, path *p) {
   uint32_t x = t->root, d;
   for (d = 0; d < t->height; d++) {
     const struct shT_inner *in = &t->in[x];
-    uint32_t i = 1;
+    uint32_t i, c = 0, n = in->n;
+    /* keys are sorted, so counting those <= (key, a) finds the child; the
+    ** count has no branch to mispredict, where a scan stopping early has one */
     if (t->composite)
-      while (i < in->n && le2(t, in->key[i], in->a[i], key, a)) i++;
-    else                       /* the common case, without the tie test */
-      while (i < in->n && in->key[i] <= key) i++;
+      for (i = 1; i < n; i++)
+        c += (in->key[i] < key) | ((in->key[i] == key) & (in->a[i] <= a));
+    else
+      for (i = 1; i < n; i++) c += in->key[i] <= key;
     p->node[d] = x;
-    p->idx[d] = --i;
-    x = in->kid[i];
+    p->idx[d] = c;
+    x = in->kid[c];
   }
   return p->leaf = x;
 }
@@ -105,18 +104,24 @@ static void rank_path(const sh_tree *t, path *p) {
   p->base[d] = r;
 }
 
-/* Entries of leaf l before (key, a), and those at or before it. */
+/* Entries of leaf l before (key, a), and those at or before it (counted, as
+** descend counts). */
 static uint32_t lower(const sh_tree *t, const struct shT_leaf *l, uint64_t key, uint64_t a) {
-  uint32_t j = 0;
-  if (t->composite) while (j < l->n && lt2(t, l->key[j], l->a[j], key, a)) j++;
-  else while (j < l->n && l->key[j] < key) j++;
-  return j;
+  uint32_t j, c = 0, n = l->n;
+  if (t->composite)
+    for (j = 0; j < n; j++) c += (l->key[j] < key) | ((l->key[j] == key) & (l->a[j] < a));
+  else
+    for (j = 0; j < n; j++) c += l->key[j] < key;
+  return c;
 }
 
 static uint32_t upper(const sh_tree *t, const struct shT_leaf *l, uint64_t key, uint64_t a) {
-  uint32_t j = 0;
-  while (j < l->n && le2(t, l->key[j], l->a[j], key, a)) j++;
-  return j;
+  uint32_t j, c = 0, n = l->n;
+  if (t->composite)
+    for (j = 0; j < n; j++) c += (l->key[j] < key) | ((l->key[j] == key) & (l->a[j] <= a));
+  else
+    for (j = 0; j < n; j++) c += l->key[j] <= key;
+  return c;
 }
 
 static int get(const struct shT_leaf *l, uint32_t j, shT_node *out) {
