@@ -331,7 +331,7 @@ int shT_first_fit_from(const sh_tree *t, uint64_t key, uint64_t a, uint64_t need
 ** remapping its pages, without a copy; the nodes move only when the
 ** block's alignment changed. */
 static void *grow(void **raw, void *nodes, uint32_t *cap, uint32_t need) {
-  uint64_t c = (uint64_t)*cap + *cap / 2 + 1;
+  uint64_t c = (uint64_t)*cap + *cap / 8 + 1;
   size_t was = nodes ? (size_t)((char *)nodes - (char *)*raw) : 0, now;
   char *nv;
   if (c < need) c = need;
@@ -515,16 +515,82 @@ static int ready(sh_tree *t) {
   return t->height + 1 >= MAXH ? -1 : 0;    /* unreachable in 2^32 entries; paths stay in bounds */
 }
 
+/* The entry goes in at j of a leaf with room. */
+static void put(sh_tree *t, struct shT_leaf *l, uint32_t j, uint64_t key, uint64_t size,
+                uint64_t a, uint64_t b) {
+  lmove(l, j + 1, l, j, l->n - j);
+  l->key[j] = key;
+  l->size[j] = size;
+  l->a[j] = a;
+  l->b[j] = b;
+  l->n++;
+  t->count++;
+}
+
+/* A full leaf passes entries to a sibling with room rather than split, so
+** leaves stay fuller (a B*-tree's rule): nodes are most of a record's host
+** memory. On success p and *j name where the new entry goes, *sib the
+** other leaf that changed (both children of the path's last inner node). */
+static int spill(sh_tree *t, path *p, uint32_t *j, uint32_t *sib) {
+  uint32_t h = t->height - 1, i = p->idx[h], k, was;
+  const struct shT_inner *in = &t->in[p->node[h]];
+  struct shT_leaf *l = &t->lf[p->leaf], *s;
+  if (i + 1 < in->n && t->lf[in->kid[i + 1]].n < LB - 1) {
+    s = &t->lf[in->kid[i + 1]];
+    k = (LB - s->n + 1) / 2;
+    lmove(s, k, s, 0, s->n);
+    lmove(s, 0, l, l->n - k, k);
+    s->n += k;
+    l->n -= k;
+    *sib = i + 1;
+    if (*j > l->n) {
+      *j -= l->n;
+      p->idx[h] = i + 1;
+      p->leaf = in->kid[i + 1];
+      *sib = i;
+    }
+    return 1;
+  }
+  if (i > 0 && t->lf[in->kid[i - 1]].n < LB - 1) {
+    s = &t->lf[in->kid[i - 1]];
+    k = (LB - s->n + 1) / 2;
+    was = s->n;
+    lmove(s, was, l, 0, k);
+    lmove(l, 0, l, k, l->n - k);
+    s->n += k;
+    l->n -= k;
+    *sib = i - 1;
+    if (*j <= k) {
+      *j += was;
+      p->idx[h] = i - 1;
+      p->leaf = in->kid[i - 1];
+      *sib = i;
+    } else {
+      *j -= k;
+    }
+    return 1;
+  }
+  return 0;
+}
+
 /* Put an entry at place j of p's leaf, splitting nodes up the path as needed. */
 static int insert_at(sh_tree *t, path *p, uint32_t j, uint64_t key, uint64_t size, uint64_t a,
                      uint64_t b) {
   struct shT_leaf *l, *r;
-  uint32_t s, y = NONE, d, x;
+  uint32_t s, y = NONE, d, x, sib;
   int edge[MAXH + 1];
   x = p->leaf;
   edge[0] = 1;
   for (d = 0; d < t->height; d++)
     edge[d + 1] = edge[d] && p->idx[d] + 1 == t->in[p->node[d]].n;
+  if (t->lf[x].n == LB && t->height > 0 && !(edge[t->height] && j == LB) &&
+      spill(t, p, &j, &sib)) {
+    put(t, &t->lf[p->leaf], j, key, size, a, b);
+    d = t->height - 1;
+    refresh(t, p->node[d], sib, d);
+    for (d = t->height; d-- > 0;) refresh(t, p->node[d], p->idx[d], d);
+    return 0;
+  }
   if (t->lf[x].n == LB && reserve(t, t->height + 1) != 0) return -1;
   l = &t->lf[x];
   if (l->n == LB) {
@@ -544,13 +610,7 @@ static int insert_at(sh_tree *t, path *p, uint32_t j, uint64_t key, uint64_t siz
       l = r;
     }
   }
-  lmove(l, j + 1, l, j, l->n - j);
-  l->key[j] = key;
-  l->size[j] = size;
-  l->a[j] = a;
-  l->b[j] = b;
-  l->n++;
-  t->count++;
+  put(t, l, j, key, size, a, b);
   if (y == NONE) {
     retell(t, p, j, 1, 0, size, 0);
     return 0;
