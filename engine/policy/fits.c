@@ -17,7 +17,7 @@ typedef struct fits {
   int implicit;                /* csapp: every block is walked, the prologue first */
   int sli;                     /* > 0: TLSF's two-level classes */
   uint64_t *bounds;            /* segregated: class upper bounds */
-  int nb;
+  int nb, pow2;                /* pow2: bounds 1, 2, 4, ... 2^63 */
   uint64_t A, H, F, MB, split;
   uint64_t start, end;         /* blocks tile [start, end) */
   sh_lists lists;
@@ -54,6 +54,8 @@ static uint64_t tlsf_round(const fits *s, uint64_t need) {
 static int insert_class(const fits *s, uint64_t size) {
   int lo = 0, hi;
   if (s->sli) return tlsf_class(s, size);
+  if (s->pow2)                 /* the first bound 2^k >= size; the last takes the rest */
+    return size <= 1 ? 0 : size > ((uint64_t)1 << 63) ? 63 : 64 - __builtin_clzll(size - 1);
   if (s->nb == 0) return 0;
   hi = s->nb - 1;
   while (lo < hi) {            /* the first bound >= size; the last class takes the rest */
@@ -475,6 +477,7 @@ static int setup_classes(sh_machine *m, fits *s, const sh_heap_config *c, int *n
     if ((s->bounds = malloc(64 * sizeof *s->bounds)) == NULL)
       return shM_err(m, SH_ERR_NOMEM, "heap: out of host memory");
     for (i = 0; i < 64; i++) s->bounds[i] = (uint64_t)1 << i;
+    s->pow2 = 1;
   } else {
     if (c->nclasses < 1 || c->nclasses > 4096)
       return shM_err(m, SH_ERR_ARG, "heap: classes must list 1 to 4096 bounds, not %d", c->nclasses);
