@@ -11,6 +11,10 @@
 typedef struct level {
   uint64_t *tag;               /* sets * ways block numbers (address >> shift) */
   uint8_t *dirty;
+  /* lru and fifo keep each set as a ring, newest first from the way head[set]
+  ** names: a miss evicts the oldest way and makes it the newest by moving
+  ** head back one, with no lines moved.  NULL for random (ways stay put). */
+  uint32_t *head;
   uint64_t sets, mask;         /* mask = sets - 1 when sets is a power of two, else 0 */
   /* The block touched last and its slot: it is the most recent line of its
   ** set, so touching it again changes nothing but counters (any policy). */
@@ -125,7 +129,8 @@ static int setup(sh_cache *c, const sh_cache_config *cfg, char *err, size_t len)
     snprintf(l->name, sizeof l->name, "%s", src->name[0] ? src->name : "L?");
     l->tag = malloc(l->sets * l->ways * sizeof *l->tag);
     l->dirty = calloc(l->sets * l->ways, 1);
-    if (!l->tag || !l->dirty) {
+    l->head = l->replace != SH_REPLACE_RANDOM ? calloc(l->sets, sizeof *l->head) : NULL;
+    if (!l->tag || !l->dirty || (!l->head && l->replace != SH_REPLACE_RANDOM)) {
       if (err && len) snprintf(err, len, "cache: out of host memory");
       return SH_ERR_NOMEM;
     }
@@ -167,6 +172,7 @@ void sh_cache_close(sh_cache *c) {
   for (i = 0; i < SH_CACHE_MAX_LEVELS; i++) {
     free(c->lv[i].tag);
     free(c->lv[i].dirty);
+    free(c->lv[i].head);
   }
   free(c);
 }
@@ -178,6 +184,7 @@ void sh_cache_invalidate(sh_cache *c) {
     level *l = &c->lv[i];
     for (k = 0; k < l->sets * l->ways; k++) l->tag[k] = NOLINE;
     memset(l->dirty, 0, l->sets * l->ways);
+    if (l->head) memset(l->head, 0, l->sets * sizeof *l->head);
     l->last = NOLINE;
   }
 }
@@ -213,56 +220,75 @@ static uint32_t uniform(uint64_t *s, uint32_t n) {
   }
 }
 
-/* Move slot i of a set to the front (most recent), the ones before it down. */
-static void to_front(level *l, uint64_t base, uint32_t i) {
-  uint64_t t = l->tag[base + i];
-  uint8_t d = l->dirty[base + i];
-  memmove(l->tag + base + 1, l->tag + base, i * sizeof *l->tag);
-  memmove(l->dirty + base + 1, l->dirty + base, i);
-  l->tag[base] = t;
-  l->dirty[base] = d;
+/* The way n places after way h in a ring of ways. */
+static uint32_t step(uint32_t h, uint32_t n, uint32_t ways) {
+  return h + n < ways ? h + n : h + n - ways;
+}
+
+/* lru: the line in way w, p places from the newest, becomes the newest;
+** the p lines before it move one place older. */
+static void promote(level *l, uint64_t base, uint32_t h, uint32_t w, uint32_t p) {
+  uint64_t *t = l->tag + base;
+  uint8_t *d = l->dirty + base, dw = d[w];
+  uint64_t tw = t[w];
+  while (p-- > 0) {
+    uint32_t prev = w == 0 ? l->ways - 1 : w - 1;
+    t[w] = t[prev];
+    d[w] = d[prev];
+    w = prev;
+  }
+  t[h] = tw;
+  d[h] = dw;
 }
 
 /* Look block up at level l.  Returns 1 on a hit.  On a miss the block is
 ** brought in when fill is set; a dirty line it pushes out is left in *wb.
 ** A set is kept in order: by recency (lru) or by fill time (fifo), newest
-** first, so the victim is always the last way and empty ways sit at the
-** end; random keeps ways in place and picks one uniformly. */
+** first, so the victim is always the oldest way and empty ways are the
+** oldest; random keeps ways in place and picks one uniformly. */
 static int ref(sh_cache *c, level *l, uint64_t block, int write, int fill, uint64_t *wb) {
   uint64_t set, base;
   const uint64_t *t;
-  uint32_t w, found = 0, last = l->ways - 1;
+  uint32_t w, h, ways = l->ways;
+  int dirty = write && c->write == SH_WRITE_BACK;
   if (block == l->last) {
-    if (write && c->write == SH_WRITE_BACK) l->dirty[l->last_slot] = 1;
+    if (dirty) l->dirty[l->last_slot] = 1;
     return 1;
   }
   set = l->mask ? block & l->mask : block % l->sets;
-  base = set * l->ways;
+  base = set * ways;
   t = l->tag + base;
-  /* Branch-free compare: at most one way holds the block. */
-  for (w = 0; w < l->ways; w++) found |= (uint32_t)(t[w] == block) * (w + 1);
-  if (found) {
-    w = found - 1;
-    if (l->replace == SH_REPLACE_LRU && w != 0) { to_front(l, base, w); w = 0; }
-    if (write && c->write == SH_WRITE_BACK) l->dirty[base + w] = 1;
+  h = l->head ? l->head[set] : 0;
+  /* The newest way first: most hits that miss l->last land there. */
+  if (t[h] == block) {
+    w = h;
+  } else {
+    for (w = 0; w < ways && t[w] != block; w++) {}
+    if (w < ways && l->replace == SH_REPLACE_LRU) {
+      promote(l, base, h, w, w >= h ? w - h : w + ways - h);
+      w = h;
+    }
+  }
+  if (w < ways) {
+    if (dirty) l->dirty[base + w] = 1;
     l->last = block;
     l->last_slot = base + w;
     return 1;
   }
   if (!fill) return 0;
   if (l->replace == SH_REPLACE_RANDOM) {
-    for (w = 0; w < l->ways && t[w] != NOLINE; w++) {}     /* an empty way first */
-    if (w == l->ways) w = uniform(&c->rng, l->ways);
+    for (w = 0; w < ways && t[w] != NOLINE; w++) {}     /* an empty way first */
+    if (w == ways) w = uniform(&c->rng, ways);
   } else {
-    w = last;
+    w = h = step(h, ways - 1, ways);    /* the oldest way becomes the newest */
+    l->head[set] = h;
   }
   if (t[w] != NOLINE) {
     l->evictions++;
     if (l->dirty[base + w]) { l->writebacks++; *wb = t[w]; }
   }
   l->tag[base + w] = block;
-  l->dirty[base + w] = (uint8_t)(write && c->write == SH_WRITE_BACK);
-  if (l->replace != SH_REPLACE_RANDOM && w != 0) { to_front(l, base, w); w = 0; }
+  l->dirty[base + w] = (uint8_t)dirty;
   l->last = block;
   l->last_slot = base + w;
   return 0;
@@ -396,11 +422,16 @@ int sh_cache_levels(const sh_cache *c) {
 
 int sh_cache_lines(const sh_cache *c, int i, sh_line_fn fn, void *ud) {
   const level *l;
-  uint64_t k;
+  uint64_t set;
   if (i < 0 || i >= c->n) return SH_ERR_ARG;
   l = &c->lv[i];
-  for (k = 0; k < l->sets * l->ways; k++)
-    if (l->tag[k] != NOLINE && fn(ud, l->tag[k] << l->shift, l->dirty[k]) != 0) break;
+  for (set = 0; set < l->sets; set++) {
+    uint32_t h = l->head ? l->head[set] : 0, p;
+    for (p = 0; p < l->ways; p++) {
+      uint64_t k = set * l->ways + step(h, p, l->ways);
+      if (l->tag[k] != NOLINE && fn(ud, l->tag[k] << l->shift, l->dirty[k]) != 0) return SH_OK;
+    }
+  }
   return SH_OK;
 }
 
