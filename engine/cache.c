@@ -7,10 +7,16 @@
 #include "internal.h"
 
 #define NOLINE UINT64_MAX      /* an empty way's tag: no block number reaches it */
+#define DIRTY 0x80
+#define LOW7 0x7f7f7f7f7f7f7f7full
+#define ONES 0x0101010101010101ull
 
 typedef struct level {
   uint64_t *tag;               /* sets * ways block numbers (address >> shift) */
-  uint8_t *dirty;
+  /* A byte a way: the dirty bit (DIRTY) and a 7-bit fingerprint of the
+  ** block, 0 when the way is empty; a miss is told from eight ways' bytes
+  ** at a time, without reading their tags. */
+  uint8_t *meta;
   /* lru and fifo keep each set as a ring, newest first from the way head[set]
   ** names: a miss evicts the oldest way and makes it the newest by moving
   ** head back one, with no lines moved.  NULL for random (ways stay put). */
@@ -128,9 +134,9 @@ static int setup(sh_cache *c, const sh_cache_config *cfg, char *err, size_t len)
     l->kind = src->kind;
     snprintf(l->name, sizeof l->name, "%s", src->name[0] ? src->name : "L?");
     l->tag = malloc(l->sets * l->ways * sizeof *l->tag);
-    l->dirty = calloc(l->sets * l->ways, 1);
+    l->meta = calloc(l->sets * l->ways, 1);
     l->head = l->replace != SH_REPLACE_RANDOM ? calloc(l->sets, sizeof *l->head) : NULL;
-    if (!l->tag || !l->dirty || (!l->head && l->replace != SH_REPLACE_RANDOM)) {
+    if (!l->tag || !l->meta || (!l->head && l->replace != SH_REPLACE_RANDOM)) {
       if (err && len) snprintf(err, len, "cache: out of host memory");
       return SH_ERR_NOMEM;
     }
@@ -171,7 +177,7 @@ void sh_cache_close(sh_cache *c) {
   if (c == NULL) return;
   for (i = 0; i < SH_CACHE_MAX_LEVELS; i++) {
     free(c->lv[i].tag);
-    free(c->lv[i].dirty);
+    free(c->lv[i].meta);
     free(c->lv[i].head);
   }
   free(c);
@@ -183,7 +189,7 @@ void sh_cache_invalidate(sh_cache *c) {
   for (i = 0; i < c->n; i++) {
     level *l = &c->lv[i];
     for (k = 0; k < l->sets * l->ways; k++) l->tag[k] = NOLINE;
-    memset(l->dirty, 0, l->sets * l->ways);
+    memset(l->meta, 0, l->sets * l->ways);
     if (l->head) memset(l->head, 0, l->sets * sizeof *l->head);
     l->last = NOLINE;
   }
@@ -225,11 +231,38 @@ static uint32_t step(uint32_t h, uint32_t n, uint32_t ways) {
   return h + n < ways ? h + n : h + n - ways;
 }
 
+/* A block's fingerprint: 1 to 127 (0 marks an empty way). */
+static uint8_t print(uint64_t block) {
+  uint8_t f = (uint8_t)((block * 0x9e3779b97f4a7c15ull) >> 57);
+  return f ? f : 1;
+}
+
+/* The way of the set at base that holds block, or ways when none does.
+** Eight ways' fingerprints are compared in one word: only a group where
+** one matches has its tags read. */
+static uint32_t find(const level *l, uint64_t base, uint64_t block) {
+  const uint64_t *t = l->tag + base;
+  const uint8_t *m = l->meta + base;
+  uint64_t want = print(block) * ONES;
+  uint32_t w = 0, j, ways = l->ways;
+  for (; w + 8 <= ways; w += 8) {
+    uint64_t x;
+    memcpy(&x, m + w, 8);
+    x = (x & LOW7) ^ want;                        /* a zero byte: a match */
+    if ((~((x + LOW7) | x) & ~LOW7) != 0)
+      for (j = w; j < w + 8; j++)
+        if (t[j] == block) return j;
+  }
+  for (; w < ways; w++)
+    if (t[w] == block) return w;
+  return ways;
+}
+
 /* lru: the line in way w, p places from the newest, becomes the newest;
 ** the p lines before it move one place older. */
 static void promote(level *l, uint64_t base, uint32_t h, uint32_t w, uint32_t p) {
   uint64_t *t = l->tag + base;
-  uint8_t *d = l->dirty + base, dw = d[w];
+  uint8_t *d = l->meta + base, dw = d[w];
   uint64_t tw = t[w];
   while (p-- > 0) {
     uint32_t prev = w == 0 ? l->ways - 1 : w - 1;
@@ -252,7 +285,7 @@ static int ref(sh_cache *c, level *l, uint64_t block, int write, int fill, uint6
   uint32_t w, h, ways = l->ways;
   int dirty = write && c->write == SH_WRITE_BACK;
   if (block == l->last) {
-    if (dirty) l->dirty[l->last_slot] = 1;
+    if (dirty) l->meta[l->last_slot] |= DIRTY;
     return 1;
   }
   set = l->mask ? block & l->mask : block % l->sets;
@@ -263,14 +296,14 @@ static int ref(sh_cache *c, level *l, uint64_t block, int write, int fill, uint6
   if (t[h] == block) {
     w = h;
   } else {
-    for (w = 0; w < ways && t[w] != block; w++) {}
+    w = find(l, base, block);
     if (w < ways && l->replace == SH_REPLACE_LRU) {
       promote(l, base, h, w, w >= h ? w - h : w + ways - h);
       w = h;
     }
   }
   if (w < ways) {
-    if (dirty) l->dirty[base + w] = 1;
+    if (dirty) l->meta[base + w] |= DIRTY;
     l->last = block;
     l->last_slot = base + w;
     return 1;
@@ -285,10 +318,10 @@ static int ref(sh_cache *c, level *l, uint64_t block, int write, int fill, uint6
   }
   if (t[w] != NOLINE) {
     l->evictions++;
-    if (l->dirty[base + w]) { l->writebacks++; *wb = t[w]; }
+    if (l->meta[base + w] & DIRTY) { l->writebacks++; *wb = t[w]; }
   }
   l->tag[base + w] = block;
-  l->dirty[base + w] = (uint8_t)dirty;
+  l->meta[base + w] = (uint8_t)(print(block) | (dirty ? DIRTY : 0));
   l->last = block;
   l->last_slot = base + w;
   return 0;
@@ -360,12 +393,22 @@ uint32_t sh_cache_access(sh_cache *c, uint64_t addr, uint32_t size, sh_access_ki
   if (i < c->n && (unsigned)cat < SH_COST_N) {
     level *l = &c->lv[i];
     uint64_t b = addr >> l->shift;
-    /* The streaming shortcut: the line touched last is its set's most
-    ** recent, so a load (or a write-back store) inside it is a hit that
-    ** changes no replacement state. */
-    if (b == l->last && ((addr + size - (size != 0)) >> l->shift) == b &&
+    /* The shortcuts, for an access inside one line that no store must carry
+    ** on past this level: the line touched last, or the newest line of its
+    ** set, is a hit that changes no replacement state (any policy). */
+    if (((addr + size - (size != 0)) >> l->shift) == b &&
         (k != SH_WRITE || c->write != SH_WRITE_THROUGH)) {
-      if (k == SH_WRITE && c->write == SH_WRITE_BACK) l->dirty[l->last_slot] = 1;
+      uint64_t slot;
+      if (b == l->last) {
+        slot = l->last_slot;
+      } else {
+        uint64_t set = l->mask ? b & l->mask : b % l->sets;
+        slot = set * l->ways + (l->head ? l->head[set] : 0);
+        if (l->tag[slot] != b) return slow(c, addr, size, (int)k, cat);
+        l->last = b;
+        l->last_slot = slot;
+      }
+      if (k == SH_WRITE && c->write == SH_WRITE_BACK) l->meta[slot] |= DIRTY;
       l->acc[k]++;
       l->cacc[cat]++;
       return l->latency;
@@ -395,7 +438,7 @@ uint64_t sh_cache_sweep(sh_cache *c, uint64_t addr, uint64_t count, int64_t stri
       if (end == 0 || next + (width ? width : 1) > end) continue;
       run = (end - (width ? width : 1) - next) / (uint64_t)stride + 1;
       if (run > count - i) run = count - i;
-      if (k == SH_WRITE && c->write == SH_WRITE_BACK) l->dirty[l->last_slot] = 1;
+      if (k == SH_WRITE && c->write == SH_WRITE_BACK) l->meta[l->last_slot] |= DIRTY;
       l->acc[k] += run;
       l->cacc[cat] += run;
       total += run * l->latency;
@@ -429,7 +472,7 @@ int sh_cache_lines(const sh_cache *c, int i, sh_line_fn fn, void *ud) {
     uint32_t h = l->head ? l->head[set] : 0, p;
     for (p = 0; p < l->ways; p++) {
       uint64_t k = set * l->ways + step(h, p, l->ways);
-      if (l->tag[k] != NOLINE && fn(ud, l->tag[k] << l->shift, l->dirty[k]) != 0) return SH_OK;
+      if (l->tag[k] != NOLINE && fn(ud, l->tag[k] << l->shift, (l->meta[k] & DIRTY) != 0) != 0) return SH_OK;
     }
   }
   return SH_OK;
