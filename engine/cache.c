@@ -26,6 +26,7 @@ typedef struct level {
   ** set, so touching it again changes nothing but counters (any policy). */
   uint64_t last, last_slot;
   uint32_t ways, shift, latency;
+  int below;                   /* the level this one's dirty lines go to (n: memory) */
   sh_replace replace;
   sh_level_kind kind;
   char name[16];
@@ -38,6 +39,10 @@ struct sh_cache {
   int n;
   level lv[SH_CACHE_MAX_LEVELS];
   int first[SH_ACCESS_KINDS];  /* the first level each kind of access looks in, or n */
+  /* Per kind: whether a miss inside one line may take quick() (it fills
+  ** and no store passes on down), and whether it leaves lines dirty. */
+  uint8_t quick[SH_ACCESS_KINDS], dirties[SH_ACCESS_KINDS];
+  uint32_t minshift;           /* the smallest line of any level, log2 */
   uint32_t memory;
   sh_write_policy write;
   int allocate;
@@ -141,12 +146,21 @@ static int setup(sh_cache *c, const sh_cache_config *cfg, char *err, size_t len)
       return SH_ERR_NOMEM;
     }
   }
+  for (i = 0; i < c->n; i++)
+    for (c->lv[i].below = i + 1; c->lv[i].below < c->n &&
+         c->lv[c->lv[i].below].kind == SH_LEVEL_INSTR; c->lv[i].below++) {}
+  c->minshift = 63;
+  for (i = 0; i < c->n; i++)
+    if (c->lv[i].shift < c->minshift) c->minshift = c->lv[i].shift;
   for (k = 0; k < SH_ACCESS_KINDS; k++) {
     c->first[k] = c->n;
     for (i = c->n - 1; i >= 0; i--)
       if (c->lv[i].kind == SH_LEVEL_UNIFIED ||
           c->lv[i].kind == (k == SH_FETCH ? SH_LEVEL_INSTR : SH_LEVEL_DATA))
         c->first[k] = i;
+    c->quick[k] = (uint8_t)(c->first[k] < c->n && (k != SH_WRITE ||
+                            (c->allocate && c->write != SH_WRITE_THROUGH)));
+    c->dirties[k] = (uint8_t)(k == SH_WRITE && c->write == SH_WRITE_BACK);
   }
   return SH_OK;
 }
@@ -237,14 +251,12 @@ static uint8_t print(uint64_t block) {
   return f ? f : 1;
 }
 
-/* The way of the set at base that holds block, or ways when none does.
-** Eight ways' fingerprints are compared in one word: only a group where
-** one matches has its tags read. */
-static uint32_t find(const level *l, uint64_t base, uint64_t block) {
-  const uint64_t *t = l->tag + base;
-  const uint8_t *m = l->meta + base;
+/* The way of a set (tags t, meta bytes m) that holds block, or ways when
+** none does.  Eight ways' fingerprints are compared in one word: only a
+** group where one matches has its tags read. */
+static uint32_t find(const uint64_t *t, const uint8_t *m, uint32_t ways, uint64_t block) {
   uint64_t want = print(block) * ONES;
-  uint32_t w = 0, j, ways = l->ways;
+  uint32_t w = 0, j;
   for (; w + 8 <= ways; w += 8) {
     uint64_t x;
     memcpy(&x, m + w, 8);
@@ -258,70 +270,73 @@ static uint32_t find(const level *l, uint64_t base, uint64_t block) {
   return ways;
 }
 
-/* lru: the line in way w, p places from the newest, becomes the newest;
-** the p lines before it move one place older. */
-static void promote(level *l, uint64_t base, uint32_t h, uint32_t w, uint32_t p) {
-  uint64_t *t = l->tag + base;
-  uint8_t *d = l->meta + base, dw = d[w];
+/* lru: the line in way w becomes the newest (way h); the lines that were
+** newer than it move one place older. */
+static void promote(uint64_t *t, uint8_t *m, uint32_t ways, uint32_t h, uint32_t w) {
   uint64_t tw = t[w];
-  while (p-- > 0) {
-    uint32_t prev = w == 0 ? l->ways - 1 : w - 1;
+  uint8_t mw = m[w];
+  while (w != h) {
+    uint32_t prev = w == 0 ? ways - 1 : w - 1;
     t[w] = t[prev];
-    d[w] = d[prev];
+    m[w] = m[prev];
     w = prev;
   }
   t[h] = tw;
-  d[h] = dw;
+  m[h] = mw;
 }
 
-/* Look block up at level l.  Returns 1 on a hit.  On a miss the block is
-** brought in when fill is set; a dirty line it pushes out is left in *wb.
-** A set is kept in order: by recency (lru) or by fill time (fifo), newest
-** first, so the victim is always the oldest way and empty ways are the
-** oldest; random keeps ways in place and picks one uniformly. */
-static int ref(sh_cache *c, level *l, uint64_t block, int write, int fill, uint64_t *wb) {
-  uint64_t set, base;
-  const uint64_t *t;
-  uint32_t w, h, ways = l->ways;
-  int dirty = write && c->write == SH_WRITE_BACK;
+/* random: an empty way first, else one drawn uniformly. */
+static uint32_t draw(sh_cache *c, const uint64_t *t, uint32_t ways) {
+  uint32_t w;
+  for (w = 0; w < ways && t[w] != NOLINE; w++) {}
+  return w < ways ? w : uniform(&c->rng, ways);
+}
+
+/* Look block up at level l; dirty: a store that leaves the line dirty.
+** Returns 1 on a hit.  On a miss the block is brought in when fill is
+** set; a dirty line it pushes out is left in *wb.  A set is kept in
+** order: by recency (lru) or by fill time (fifo), newest first, so the
+** victim is always the oldest way and empty ways are the oldest; random
+** keeps ways in place and picks one uniformly. */
+static int ref(sh_cache *c, level *l, uint64_t block, int dirty, int fill, uint64_t *wb) {
+  uint64_t *t, set, base;
+  uint8_t *m;
+  uint32_t w, h, ways;
   if (block == l->last) {
     if (dirty) l->meta[l->last_slot] |= DIRTY;
     return 1;
   }
+  ways = l->ways;
   set = l->mask ? block & l->mask : block % l->sets;
   base = set * ways;
   t = l->tag + base;
+  m = l->meta + base;
   h = l->head ? l->head[set] : 0;
   /* The newest way first: most hits that miss l->last land there. */
-  if (t[h] == block) {
-    w = h;
-  } else {
-    w = find(l, base, block);
-    if (w < ways && l->replace == SH_REPLACE_LRU) {
-      promote(l, base, h, w, w >= h ? w - h : w + ways - h);
+  w = t[h] == block ? h : find(t, m, ways, block);
+  if (w < ways) {
+    if (w != h && l->replace == SH_REPLACE_LRU) {
+      promote(t, m, ways, h, w);
       w = h;
     }
-  }
-  if (w < ways) {
-    if (dirty) l->meta[base + w] |= DIRTY;
+    if (dirty) m[w] |= DIRTY;
     l->last = block;
     l->last_slot = base + w;
     return 1;
   }
   if (!fill) return 0;
-  if (l->replace == SH_REPLACE_RANDOM) {
-    for (w = 0; w < ways && t[w] != NOLINE; w++) {}     /* an empty way first */
-    if (w == ways) w = uniform(&c->rng, ways);
-  } else {
-    w = h = step(h, ways - 1, ways);    /* the oldest way becomes the newest */
+  if (l->head) {                       /* the oldest way becomes the newest */
+    w = h = (h ? h : ways) - 1;
     l->head[set] = h;
+  } else {
+    w = draw(c, t, ways);
   }
   if (t[w] != NOLINE) {
     l->evictions++;
-    if (l->meta[base + w] & DIRTY) { l->writebacks++; *wb = t[w]; }
+    if (m[w] & DIRTY) { l->writebacks++; *wb = t[w]; }
   }
-  l->tag[base + w] = block;
-  l->meta[base + w] = (uint8_t)(print(block) | (dirty ? DIRTY : 0));
+  t[w] = block;
+  m[w] = (uint8_t)(print(block) | (dirty ? DIRTY : 0));
   l->last = block;
   l->last_slot = base + w;
   return 0;
@@ -336,14 +351,19 @@ static int serves(const level *l, int kind) {
 ** It is traffic, not a demand access: it moves lines and may push out
 ** further dirty lines, but is not counted in accesses, hits or misses. */
 static void writeback(sh_cache *c, int i, uint64_t block) {
-  uint64_t a = block << c->lv[i].shift, end = a + ((uint64_t)1 << c->lv[i].shift), b;
-  int j;
-  for (j = i + 1; j < c->n && !serves(&c->lv[j], SH_WRITE); j++) {}
+  int j = c->lv[i].below;
+  uint32_t from = c->lv[i].shift, to;
+  uint64_t b, last, wb;
   if (j == c->n) { c->mem_writes++; return; }
-  for (b = a >> c->lv[j].shift; b <= (end - 1) >> c->lv[j].shift; b++) {
-    uint64_t wb = NOLINE;
-    ref(c, &c->lv[j], b, 1, 1, &wb);
+  to = c->lv[j].shift;
+  /* The lines of level j that level i's line covers: one unless j's are smaller. */
+  b = to >= from ? block >> (to - from) : block << (from - to);
+  last = to >= from ? b : b + ((uint64_t)1 << (from - to)) - 1;
+  for (;; b++) {
+    wb = NOLINE;
+    ref(c, &c->lv[j], b, c->write == SH_WRITE_BACK, 1, &wb);
     if (wb != NOLINE) writeback(c, j, wb);
+    if (b == last) break;
   }
 }
 
@@ -354,7 +374,7 @@ static void writeback(sh_cache *c, int i, uint64_t block) {
 ** reached: where the data came from, or, writing through, memory. */
 static uint32_t slow(sh_cache *c, uint64_t addr, uint32_t size, int kind, int cat) {
   int write = kind == SH_WRITE, i, served = 0;
-  int fill = !write || c->allocate;
+  int fill = !write || c->allocate, dirty = write && c->write == SH_WRITE_BACK;
   uint64_t end = addr + (size ? size : 1) - 1;
   if (end < addr) end = UINT64_MAX;
   for (i = c->first[kind]; i < c->n; i++) {
@@ -366,7 +386,7 @@ static uint32_t slow(sh_cache *c, uint64_t addr, uint32_t size, int kind, int ca
     l->cacc[cat]++;
     for (b = addr >> l->shift; ; b++) {
       uint64_t wb = NOLINE;
-      miss |= !ref(c, l, b, write, fill, &wb);
+      miss |= !ref(c, l, b, dirty, fill, &wb);
       if (wb != NOLINE) writeback(c, i, wb);
       if (b == last) break;
     }
@@ -386,35 +406,58 @@ static uint32_t slow(sh_cache *c, uint64_t addr, uint32_t size, int kind, int ca
   return c->memory;
 }
 
+/* slow() for the common case: an access inside one line of every level,
+** that fills on a miss and that no level passes on (not a store writing
+** through), so it looks up one line a level and memory is only read. */
+static uint32_t quick(sh_cache *c, uint64_t addr, int kind, int cat) {
+  int i, dirty = c->dirties[kind];
+  for (i = c->first[kind]; i < c->n; i++) {
+    level *l = &c->lv[i];
+    uint64_t wb = NOLINE;
+    int hit;
+    if (!serves(l, kind)) continue;
+    l->acc[kind]++;
+    l->cacc[cat]++;
+    hit = ref(c, l, addr >> l->shift, dirty, 1, &wb);
+    if (wb != NOLINE) writeback(c, i, wb);
+    if (hit) return l->latency;
+    l->miss[kind]++;
+    l->cmiss[cat]++;
+  }
+  c->mem_reads++;
+  return c->memory;
+}
+
 uint32_t sh_cache_access(sh_cache *c, uint64_t addr, uint32_t size, sh_access_kind k, int cat) {
   int i;
   if ((unsigned)k >= SH_ACCESS_KINDS) k = SH_READ;
+  if ((unsigned)cat >= SH_COST_N) cat = SH_COST_MEMORY;
   i = c->first[k];
-  if (i < c->n && (unsigned)cat < SH_COST_N) {
+  if (i < c->n && (k != SH_WRITE || c->write != SH_WRITE_THROUGH)) {
     level *l = &c->lv[i];
-    uint64_t b = addr >> l->shift;
-    /* The shortcuts, for an access inside one line that no store must carry
-    ** on past this level: the line touched last, or the newest line of its
-    ** set, is a hit that changes no replacement state (any policy). */
-    if (((addr + size - (size != 0)) >> l->shift) == b &&
-        (k != SH_WRITE || c->write != SH_WRITE_THROUGH)) {
-      uint64_t slot;
+    uint64_t b = addr >> l->shift, end = addr + size - (size != 0), slot;
+    if ((end >> l->shift) == b) {
+      /* The shortcuts, for an access inside one line that no store must
+      ** carry on past this level: the line touched last, or the newest
+      ** line of its set, is a hit that changes no replacement state. */
       if (b == l->last) {
         slot = l->last_slot;
       } else {
         uint64_t set = l->mask ? b & l->mask : b % l->sets;
         slot = set * l->ways + (l->head ? l->head[set] : 0);
-        if (l->tag[slot] != b) return slow(c, addr, size, (int)k, cat);
+        if (l->tag[slot] != b) {
+          if (c->quick[k] && ((addr ^ end) >> c->minshift) == 0) return quick(c, addr, (int)k, cat);
+          return slow(c, addr, size, (int)k, cat);
+        }
         l->last = b;
         l->last_slot = slot;
       }
-      if (k == SH_WRITE && c->write == SH_WRITE_BACK) l->meta[slot] |= DIRTY;
+      if (c->dirties[k]) l->meta[slot] |= DIRTY;
       l->acc[k]++;
       l->cacc[cat]++;
       return l->latency;
     }
   }
-  if ((unsigned)cat >= SH_COST_N) cat = SH_COST_MEMORY;
   return slow(c, addr, size, (int)k, cat);
 }
 
