@@ -26,6 +26,7 @@ typedef struct level {
   ** set, so touching it again changes nothing but counters (any policy). */
   uint64_t last, last_slot;
   uint32_t ways, shift, latency;
+  uint32_t setbits;            /* log2 sets when a power of two, else 0 */
   int below;                   /* the level this one's dirty lines go to (n: memory) */
   sh_replace replace;
   sh_level_kind kind;
@@ -134,6 +135,7 @@ static int setup(sh_cache *c, const sh_cache_config *cfg, char *err, size_t len)
     l->shift = log2u(src->line);
     l->sets = src->size / src->line / src->ways;
     l->mask = pow2(l->sets) ? l->sets - 1 : 0;
+    l->setbits = pow2(l->sets) ? log2u(l->sets) : 0;
     l->latency = src->latency;
     l->replace = src->replace;
     l->kind = src->kind;
@@ -245,17 +247,20 @@ static uint32_t step(uint32_t h, uint32_t n, uint32_t ways) {
   return h + n < ways ? h + n : h + n - ways;
 }
 
-/* A block's fingerprint: 1 to 127 (0 marks an empty way). */
-static uint8_t print(uint64_t block) {
-  uint8_t f = (uint8_t)((block * 0x9e3779b97f4a7c15ull) >> 57);
+/* A block's fingerprint: 1 to 127 (0 marks an empty way).  Hashed from
+** the bits above the set index, so neighbouring lines that share a set
+** (a run of heap, say) get well spread fingerprints. */
+static uint8_t print(const level *l, uint64_t block) {
+  uint8_t f = (uint8_t)(((block >> l->setbits) * 0x9e3779b97f4a7c15ull) >> 57);
   return f ? f : 1;
 }
 
 /* The way of a set (tags t, meta bytes m) that holds block, or ways when
 ** none does.  Eight ways' fingerprints are compared in one word: only a
 ** group where one matches has its tags read. */
-static uint32_t find(const uint64_t *t, const uint8_t *m, uint32_t ways, uint64_t block) {
-  uint64_t want = print(block) * ONES;
+static uint32_t find(const level *l, const uint64_t *t, const uint8_t *m, uint64_t block) {
+  uint64_t want = print(l, block) * ONES;
+  uint32_t ways = l->ways;
   uint32_t w = 0, j;
   for (; w + 8 <= ways; w += 8) {
     uint64_t x;
@@ -298,22 +303,12 @@ static uint32_t draw(sh_cache *c, const uint64_t *t, uint32_t ways) {
 ** order: by recency (lru) or by fill time (fifo), newest first, so the
 ** victim is always the oldest way and empty ways are the oldest; random
 ** keeps ways in place and picks one uniformly. */
-static int ref(sh_cache *c, level *l, uint64_t block, int dirty, int fill, uint64_t *wb) {
-  uint64_t *t, set, base;
-  uint8_t *m;
-  uint32_t w, h, ways;
-  if (block == l->last) {
-    if (dirty) l->meta[l->last_slot] |= DIRTY;
-    return 1;
-  }
-  ways = l->ways;
-  set = l->mask ? block & l->mask : block % l->sets;
-  base = set * ways;
-  t = l->tag + base;
-  m = l->meta + base;
-  h = l->head ? l->head[set] : 0;
-  /* The newest way first: most hits that miss l->last land there. */
-  w = t[h] == block ? h : find(t, m, ways, block);
+static int lookup(sh_cache *c, level *l, uint64_t block, uint64_t set, uint32_t h,
+                  int dirty, int fill, uint64_t *wb) {
+  uint32_t w, ways = l->ways;
+  uint64_t base = set * ways, *t = l->tag + base;
+  uint8_t *m = l->meta + base;
+  w = find(l, t, m, block);
   if (w < ways) {
     if (w != h && l->replace == SH_REPLACE_LRU) {
       promote(t, m, ways, h, w);
@@ -336,10 +331,28 @@ static int ref(sh_cache *c, level *l, uint64_t block, int dirty, int fill, uint6
     if (m[w] & DIRTY) { l->writebacks++; *wb = t[w]; }
   }
   t[w] = block;
-  m[w] = (uint8_t)(print(block) | (dirty ? DIRTY : 0));
+  m[w] = (uint8_t)(print(l, block) | (dirty ? DIRTY : 0));
   l->last = block;
   l->last_slot = base + w;
   return 0;
+}
+
+/* The line touched last, then the newest way of the set, then lookup(). */
+static int ref(sh_cache *c, level *l, uint64_t block, int dirty, int fill, uint64_t *wb) {
+  uint64_t set, slot;
+  uint32_t h;
+  if (block == l->last) {
+    if (dirty) l->meta[l->last_slot] |= DIRTY;
+    return 1;
+  }
+  set = l->mask ? block & l->mask : block % l->sets;
+  h = l->head ? l->head[set] : 0;
+  slot = set * l->ways + h;
+  if (l->tag[slot] != block) return lookup(c, l, block, set, h, dirty, fill, wb);
+  if (dirty) l->meta[slot] |= DIRTY;
+  l->last = block;
+  l->last_slot = slot;
+  return 1;
 }
 
 static int serves(const level *l, int kind) {
@@ -409,7 +422,7 @@ static uint32_t slow(sh_cache *c, uint64_t addr, uint32_t size, int kind, int ca
 /* slow() for the common case: an access inside one line of every level,
 ** that fills on a miss and that no level passes on (not a store writing
 ** through), so it looks up one line a level and memory is only read. */
-static uint32_t quick(sh_cache *c, uint64_t addr, int kind, int cat) {
+static uint32_t quick(sh_cache *c, uint64_t addr, int kind, int cat, uint64_t set, uint32_t h) {
   int i, dirty = c->dirties[kind];
   for (i = c->first[kind]; i < c->n; i++) {
     level *l = &c->lv[i];
@@ -418,7 +431,9 @@ static uint32_t quick(sh_cache *c, uint64_t addr, int kind, int cat) {
     if (!serves(l, kind)) continue;
     l->acc[kind]++;
     l->cacc[cat]++;
-    hit = ref(c, l, addr >> l->shift, dirty, 1, &wb);
+    /* The first level's shortcuts have missed: its set and newest way are known. */
+    hit = i == c->first[kind] ? lookup(c, l, addr >> l->shift, set, h, dirty, 1, &wb)
+                              : ref(c, l, addr >> l->shift, dirty, 1, &wb);
     if (wb != NOLINE) writeback(c, i, wb);
     if (hit) return l->latency;
     l->miss[kind]++;
@@ -444,9 +459,11 @@ uint32_t sh_cache_access(sh_cache *c, uint64_t addr, uint32_t size, sh_access_ki
         slot = l->last_slot;
       } else {
         uint64_t set = l->mask ? b & l->mask : b % l->sets;
-        slot = set * l->ways + (l->head ? l->head[set] : 0);
+        uint32_t h = l->head ? l->head[set] : 0;
+        slot = set * l->ways + h;
         if (l->tag[slot] != b) {
-          if (c->quick[k] && ((addr ^ end) >> c->minshift) == 0) return quick(c, addr, (int)k, cat);
+          if (c->quick[k] && ((addr ^ end) >> c->minshift) == 0)
+            return quick(c, addr, (int)k, cat, set, h);
           return slow(c, addr, size, (int)k, cat);
         }
         l->last = b;
