@@ -105,7 +105,7 @@ static int checklevel(const sh_cache_level *l, char *err, size_t len) {
   if (l->size == 0 || l->size % ((uint64_t)l->line * l->ways) != 0)
     return refuse(err, len, "cache level %s: size %llu is not a multiple of line * ways (%llu)",
                   nm, (unsigned long long)l->size, (unsigned long long)l->line * l->ways);
-  if (l->size / l->line > ((uint64_t)1 << 24))   /* the host keeps 9 bytes a line */
+  if (l->size / l->line > ((uint64_t)1 << 24))   /* the host keeps 9 bytes a line, 4 a set */
     return refuse(err, len, "cache level %s: %llu lines are more than this model keeps (16 Mi)",
                   nm, (unsigned long long)(l->size / l->line));
   if ((unsigned)l->replace > SH_REPLACE_RANDOM || (unsigned)l->kind > SH_LEVEL_DATA)
@@ -260,8 +260,7 @@ static uint8_t print(const level *l, uint64_t block) {
 ** group where one matches has its tags read. */
 static uint32_t find(const level *l, const uint64_t *t, const uint8_t *m, uint64_t block) {
   uint64_t want = print(l, block) * ONES;
-  uint32_t ways = l->ways;
-  uint32_t w = 0, j;
+  uint32_t ways = l->ways, w = 0, j;
   for (; w + 8 <= ways; w += 8) {
     uint64_t x;
     memcpy(&x, m + w, 8);
