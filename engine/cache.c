@@ -362,19 +362,24 @@ static int serves(const level *l, int kind) {
 /* A dirty line of level i goes to the next data level down (or memory).
 ** It is traffic, not a demand access: it moves lines and may push out
 ** further dirty lines, but is not counted in accesses, hits or misses. */
+static void writeback(sh_cache *c, int i, uint64_t block);
+
+static void pushed(sh_cache *c, int i, uint64_t block) {
+  if (c->lv[i].below == c->n) c->mem_writes++;   /* the usual case, without a call */
+  else writeback(c, i, block);
+}
+
 static void writeback(sh_cache *c, int i, uint64_t block) {
   int j = c->lv[i].below;
-  uint32_t from = c->lv[i].shift, to;
+  uint32_t from = c->lv[i].shift, to = c->lv[j].shift;
   uint64_t b, last, wb;
-  if (j == c->n) { c->mem_writes++; return; }
-  to = c->lv[j].shift;
   /* The lines of level j that level i's line covers: one unless j's are smaller. */
   b = to >= from ? block >> (to - from) : block << (from - to);
   last = to >= from ? b : b + ((uint64_t)1 << (from - to)) - 1;
   for (;; b++) {
     wb = NOLINE;
     ref(c, &c->lv[j], b, c->write == SH_WRITE_BACK, 1, &wb);
-    if (wb != NOLINE) writeback(c, j, wb);
+    if (wb != NOLINE) pushed(c, j, wb);
     if (b == last) break;
   }
 }
@@ -399,7 +404,7 @@ static uint32_t slow(sh_cache *c, uint64_t addr, uint32_t size, int kind, int ca
     for (b = addr >> l->shift; ; b++) {
       uint64_t wb = NOLINE;
       miss |= !ref(c, l, b, dirty, fill, &wb);
-      if (wb != NOLINE) writeback(c, i, wb);
+      if (wb != NOLINE) pushed(c, i, wb);
       if (b == last) break;
     }
     if (miss) {
@@ -433,7 +438,7 @@ static uint32_t quick(sh_cache *c, uint64_t addr, int kind, int cat, uint64_t se
     /* The first level's shortcuts have missed: its set and newest way are known. */
     hit = i == c->first[kind] ? lookup(c, l, addr >> l->shift, set, h, dirty, 1, &wb)
                               : ref(c, l, addr >> l->shift, dirty, 1, &wb);
-    if (wb != NOLINE) writeback(c, i, wb);
+    if (wb != NOLINE) pushed(c, i, wb);
     if (hit) return l->latency;
     l->miss[kind]++;
     l->cmiss[cat]++;
