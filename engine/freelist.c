@@ -113,12 +113,15 @@ int shFL_best(const sh_lists *ls, int i, uint64_t need, shT_node *out) {
   shT_node y;
   sh_pos p;
   if (!shT_ge2(&f->bysize, need, 0, &y)) return 0;
-  p = place((sh_lists *)ls, y.b, y.key, NULL);
   if (ls->order == SH_ORD_LIFO || ls->order == SH_ORD_FIFO) {
-    p.key = y.a;
+    p.key = y.a;               /* an arrival number: place() would draw a new one */
     p.sub = 0;
+  } else {
+    p = place((sh_lists *)ls, y.b, y.key, NULL);
   }
-  return shT_find2(&f->list, p.key, p.sub, out);
+  /* the list's entry, as shFL_insert made it: no second search */
+  if (out) { out->key = p.key; out->size = y.size; out->a = p.sub; out->b = y.b; }
+  return 1;
 }
 
 int shFL_worst(const sh_lists *ls, int i, shT_node *out) {
