@@ -3,6 +3,7 @@
 #ifndef SH_INTERNAL_H
 #define SH_INTERNAL_H
 
+#include <string.h>
 #include "stackheap.h"
 #include "tree.h"
 #include "trace.h"            /* shI_map, the id map the heap keeps its history in */
@@ -31,6 +32,24 @@ int shP_write(sh_space *s, uint64_t addr, const void *buf, size_t n);
 uint64_t shP_get(sh_space *s, uint64_t addr, int width);
 int shP_put(sh_space *s, uint64_t addr, uint64_t v, int width);
 uint8_t *shP_span(sh_space *s, uint64_t addr, size_t n, size_t *len, int create);
+/* The simulated machine is little-endian whatever the host is; on a
+** little-endian host (the test folds to a constant) a word is one copy. */
+static inline int shP_host_le(void) {
+  const union { uint16_t u; uint8_t b[2]; } one = { 1 };
+  return one.b[0];
+}
+static inline uint64_t shP_load_le(const uint8_t *b) {
+  uint64_t v = 0;
+  int i;
+  if (shP_host_le()) { memcpy(&v, b, 8); return v; }
+  for (i = 7; i >= 0; i--) v = v << 8 | b[i];
+  return v;
+}
+static inline void shP_store_le(uint8_t *b, uint64_t v) {
+  int i;
+  if (shP_host_le()) { memcpy(b, &v, 8); return; }
+  for (i = 0; i < 8; i++) { b[i] = (uint8_t)v; v >>= 8; }
+}
 
 /* ---- stack.c ---- */
 struct sh_layout {
