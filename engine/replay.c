@@ -12,7 +12,7 @@ struct sh_replay {
   sh_machine *m;
   char *name;
   int flags;
-  shI_slot *dense;              /* live ids below ndense: slot [id], key = id when live */
+  shI_slot *dense;              /* live ids below ndense: slot [id], key = id + 1 when live */
   size_t ndense, ndlive;
   shI_map live;                 /* the other live ids -> a payload, b requested size */
   FILE *log;
@@ -20,6 +20,9 @@ struct sh_replay {
   char *errs[KEEP];
   int nerrs;
   char msg[640];
+  uint64_t perh;                /* the hash whose bytes per holds, when perok */
+  int perok;
+  uint8_t per[2048 + SH_PAGE_SIZE];  /* a period and a page: any page's span at any phase */
 };
 
 int sh_replay_new(sh_replay **out, sh_machine *m, const char *name, int flags) {
@@ -90,24 +93,25 @@ static void failed(sh_replay *r, const sh_op *op, const char *text) {
 ** of ids in use sit together.  Ids far beyond the live count go to the hash
 ** map, so a trace of ever-growing ids still replays in constant memory. */
 static shI_slot *get(sh_replay *r, uint64_t id) {
-  if (id < r->ndense && r->dense[id].key == id) return &r->dense[id];
+  if (id < r->ndense && r->dense[id].key == id + 1) return &r->dense[id];
   return r->live.n ? shI_get(&r->live, id) : NULL;
 }
 
+/* A dense slot's key is its id + 1, so a zeroed slot is empty. */
 static shI_slot *put(sh_replay *r, uint64_t id, int *fresh) {
   shI_slot *x = get(r, id);
   if (x != NULL) { *fresh = 0; return x; }
   if (id >= r->ndense && id < 2 * (r->ndlive + r->live.n) + 1024) {
-    size_t n = r->ndense ? r->ndense * 2 : 1024, i;
+    size_t n = r->ndense ? r->ndense * 2 : 1024;
     if (n <= id) n = (size_t)id + 1;
     if ((x = realloc(r->dense, n * sizeof *x)) == NULL) return NULL;
-    for (i = r->ndense; i < n; i++) x[i].key = SHI_EMPTY;
+    memset(x + r->ndense, 0, (n - r->ndense) * sizeof *x);
     r->dense = x;
     r->ndense = n;
   }
   if (id >= r->ndense) return shI_put(&r->live, id, fresh);
   x = &r->dense[id];
-  x->key = id;
+  x->key = id + 1;
   x->a = x->b = 0;
   r->ndlive++;
   *fresh = 1;
@@ -115,8 +119,8 @@ static shI_slot *put(sh_replay *r, uint64_t id, int *fresh) {
 }
 
 static void del(sh_replay *r, uint64_t id) {
-  if (id < r->ndense && r->dense[id].key == id) {
-    r->dense[id].key = SHI_EMPTY;
+  if (id < r->ndense && r->dense[id].key == id + 1) {
+    r->dense[id].key = 0;
     r->ndlive--;
   } else {
     shI_del(&r->live, id);
@@ -131,6 +135,7 @@ static void del(sh_replay *r, uint64_t id) {
 ** carries between bytes: the pattern is made and checked a word at a time. */
 #define LOW7 0x7F7F7F7F7F7F7F7Full
 #define ONES 0x0101010101010101ull
+#define PERIOD 2048
 
 static uint64_t mix(uint64_t id) {
   uint64_t h = id + 0x9E3779B97F4A7C15ull;
@@ -167,6 +172,12 @@ static size_t differs(const uint8_t *p, uint64_t h, uint64_t from, size_t n) {
   }
   for (; i < n && (from + i) % 8 != 0; i++)
     if (p[i] != byte(h, from + i)) return i;
+  for (; i + 32 <= n; i += 32) {      /* four words, one branch */
+    uint64_t j = (from + i) >> 3;
+    if (((shP_load_le(p + i) ^ word(h, j)) | (shP_load_le(p + i + 8) ^ word(h, j + 1)) |
+         (shP_load_le(p + i + 16) ^ word(h, j + 2)) | (shP_load_le(p + i + 24) ^ word(h, j + 3))) != 0)
+      break;
+  }
   for (; i + 8 <= n; i += 8)
     if (shP_load_le(p + i) != word(h, (from + i) >> 3)) break;
   for (; i < n; i++)
@@ -192,15 +203,29 @@ static uint8_t *span(sh_replay *r, uint64_t addr, uint64_t at, uint64_t end, siz
                   create);
 }
 
+/* Long payloads (Lua's growing tables and buffers, re-verified at every
+** realloc) are copied and compared from one period of the pattern made
+** once: memcpy and memcmp outrun the word loop by far. */
+static const uint8_t *period(sh_replay *r, uint64_t h, uint64_t n) {
+  if (r->perok && r->perh == h) return r->per;
+  if (n < 2 * PERIOD) return NULL;
+  make(r->per, h, 0, sizeof r->per);
+  r->perh = h;
+  r->perok = 1;
+  return r->per;
+}
+
 /* Fill [from, to) of the payload at addr with id's bytes, in place.  Out of
 ** host memory the rest stays unwritten, as a failed poke left it. */
 static void fill(sh_replay *r, uint64_t id, uint64_t addr, uint64_t from, uint64_t to) {
   uint64_t h = seeded(r, id);
+  const uint8_t *per = period(r, h, to - from);
   while (from < to) {
     size_t len;
     uint8_t *p = span(r, addr, from, to, &len, 1);
     if (p == NULL) return;
-    make(p, h, from, len);
+    if (per) memcpy(p, per + from % PERIOD, len);
+    else make(p, h, from, len);
     from += len;
   }
 }
@@ -208,10 +233,13 @@ static void fill(sh_replay *r, uint64_t id, uint64_t addr, uint64_t from, uint64
 /* The first byte of [0, n) at addr that is not id's, or n. */
 static uint64_t verify(sh_replay *r, uint64_t id, uint64_t addr, uint64_t n) {
   uint64_t h = seeded(r, id), done = 0;
+  const uint8_t *per = period(r, h, n);
   while (done < n) {
     size_t len, at;
     const uint8_t *p = span(r, addr, done, n, &len, 0);
-    if ((at = differs(p, h, done, len)) < len) return done + at;
+    if ((!per || !p || memcmp(p, per + done % PERIOD, len) != 0) &&
+        (at = differs(p, h, done, len)) < len)
+      return done + at;
     done += len;
   }
   return n;
