@@ -13,7 +13,7 @@ struct sh_replay {
   char *name;
   int flags;
   shI_slot *dense;              /* live ids below ndense: slot [id], key = id + 1 when live */
-  size_t ndense, ndlive;
+  size_t ndense, nzero, ndlive; /* slots, slots zeroed so far, live ones */
   shI_map live;                 /* the other live ids -> a payload, b requested size */
   FILE *log;
   uint64_t ops, errors;
@@ -93,11 +93,13 @@ static void failed(sh_replay *r, const sh_op *op, const char *text) {
 ** of ids in use sit together.  Ids far beyond the live count go to the hash
 ** map, so a trace of ever-growing ids still replays in constant memory. */
 static shI_slot *get(sh_replay *r, uint64_t id) {
-  if (id < r->ndense && r->dense[id].key == id + 1) return &r->dense[id];
+  if (id < r->nzero && r->dense[id].key == id + 1) return &r->dense[id];
   return r->live.n ? shI_get(&r->live, id) : NULL;
 }
 
-/* A dense slot's key is its id + 1, so a zeroed slot is empty. */
+/* A dense slot's key is its id + 1, so a zeroed slot is empty.  Slots are
+** zeroed up to the highest id seen, not to the array's end: the doubled
+** array's tail costs the host nothing until an id reaches it. */
 static shI_slot *put(sh_replay *r, uint64_t id, int *fresh) {
   shI_slot *x = get(r, id);
   if (x != NULL) { *fresh = 0; return x; }
@@ -105,11 +107,14 @@ static shI_slot *put(sh_replay *r, uint64_t id, int *fresh) {
     size_t n = r->ndense ? r->ndense * 2 : 1024;
     if (n <= id) n = (size_t)id + 1;
     if ((x = realloc(r->dense, n * sizeof *x)) == NULL) return NULL;
-    memset(x + r->ndense, 0, (n - r->ndense) * sizeof *x);
     r->dense = x;
     r->ndense = n;
   }
   if (id >= r->ndense) return shI_put(&r->live, id, fresh);
+  if (id >= r->nzero) {
+    memset(r->dense + r->nzero, 0, ((size_t)id + 1 - r->nzero) * sizeof *x);
+    r->nzero = (size_t)id + 1;
+  }
   x = &r->dense[id];
   x->key = id + 1;
   x->a = x->b = 0;
@@ -119,7 +124,7 @@ static shI_slot *put(sh_replay *r, uint64_t id, int *fresh) {
 }
 
 static void del(sh_replay *r, uint64_t id) {
-  if (id < r->ndense && r->dense[id].key == id + 1) {
+  if (id < r->nzero && r->dense[id].key == id + 1) {
     r->dense[id].key = 0;
     r->ndlive--;
   } else {
