@@ -6,7 +6,7 @@
 
 #define NOPAGE UINT64_MAX           /* no page has this number: addresses are 64-bit */
 #define SLAB_MIN 4                  /* pages in the first slab: small machines stay small */
-#define SLAB_MAX 16                 /* 64 KiB: below glibc's mmap threshold, so a machine's pages are reused by the next */
+#define SLAB_MAX 256                /* 1 MiB: what a growing slab stops at */
 
 /* A slab's pages follow this header; slabs are chained to be freed. */
 typedef struct shP_slab {
