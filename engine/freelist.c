@@ -16,7 +16,10 @@ int shFL_init(sh_lists *ls, int n, int order, int sized) {
   ls->bits = calloc((size_t)(n + 63) / 64, sizeof *ls->bits);
   if (ls->l == NULL || ls->bits == NULL) { shFL_free(ls); return -1; }
   for (i = 0; i < n; i++) {
-    shT_init2(&ls->l[i].list);
+    /* only a list ordered by size has ties for its position's second half
+    ** to break: the others compare one key, a cheaper descent */
+    if (order == SH_ORD_SIZE_ASC || order == SH_ORD_SIZE_DESC) shT_init2(&ls->l[i].list);
+    else shT_init(&ls->l[i].list);
     shT_init2(&ls->l[i].bysize);
   }
   return 0;
@@ -73,17 +76,22 @@ void shFL_remove(sh_lists *ls, int i, sh_pos p, uint64_t addr, uint64_t size) {
   if (shT_count(&f->list) == 0) ls->bits[i / 64] &= ~((uint64_t)1 << (i % 64));
 }
 
-int shFL_shrink_front(sh_lists *ls, int i, sh_pos p, uint64_t addr, uint64_t size,
-                      uint64_t naddr, uint64_t nsize, sh_pos *np) {
+int shFL_reshape(sh_lists *ls, int i, sh_pos p, uint64_t addr, uint64_t size,
+                 uint64_t naddr, uint64_t nsize, sh_pos *np) {
   sh_flist *f = &ls->l[i];
   shT_node nv;
-  (void)addr;
-  if (ls->sized || ls->order == SH_ORD_SIZE_ASC || ls->order == SH_ORD_SIZE_DESC) return -1;
+  int moved;
+  if (ls->order == SH_ORD_SIZE_ASC || ls->order == SH_ORD_SIZE_DESC) return -1;
   *np = p;
   if (ls->order == SH_ORD_ADDRESS) np->key = naddr;   /* nothing free lies between */
+  moved = nsize != size || scalar(ls, *np, naddr) != scalar(ls, p, addr);
+  /* the size index first: failing there changes nothing */
+  if (ls->sized && moved &&
+      shT_insert(&f->bysize, nsize, nsize, scalar(ls, *np, naddr), naddr) != 0) return -1;
   nv.key = np->key; nv.a = np->sub; nv.size = nsize; nv.b = naddr;
   if (!shT_update(&f->list, p.key, p.sub, &nv)) return -1;
-  f->bytes -= size - nsize;
+  if (ls->sized && moved) shT_remove2(&f->bysize, size, scalar(ls, p, addr));
+  f->bytes = f->bytes - size + nsize;
   return 0;
 }
 

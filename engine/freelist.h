@@ -30,11 +30,12 @@ void shFL_free(sh_lists *ls);
 int shFL_insert(sh_lists *ls, int i, uint64_t addr, uint64_t size, const sh_pos *keep,
                 sh_pos *out);
 void shFL_remove(sh_lists *ls, int i, sh_pos p, uint64_t addr, uint64_t size);
-/* The block at addr in list i (place p) loses its first bytes: it now
-** starts at naddr with nsize bytes, keeping its place. 0 when done in
-** place; -1 when the order needs a re-insertion (by size, best-fit index). */
-int shFL_shrink_front(sh_lists *ls, int i, sh_pos p, uint64_t addr, uint64_t size,
-                      uint64_t naddr, uint64_t nsize, sh_pos *np);
+/* The block at addr in list i (place p) becomes [naddr, naddr + nsize),
+** keeping its place in the list: for a split of its front, or a merge with a
+** free neighbour in an address-ordered list. 0 when done in place; -1 when
+** the order needs a re-insertion (ordered by size) or out of memory. */
+int shFL_reshape(sh_lists *ls, int i, sh_pos p, uint64_t addr, uint64_t size,
+                 uint64_t naddr, uint64_t nsize, sh_pos *np);
 uint64_t shFL_count(const sh_lists *ls, int i);
 /* 1 with the block's entry of ls->l[i].list in *out; 0 when none fits. */
 int shFL_first(const sh_lists *ls, int i, uint64_t need, uint64_t *rank, shT_node *out);

@@ -216,23 +216,6 @@ int sh_heap_profile_get(sh_machine *m, sh_heap_profile *out) {
 
 /* ---- checking what the policy says ---- */
 
-static int verify(sh_machine *m, const char *op, uint64_t size, uint64_t align,
-                  uint64_t p, uint64_t b, uint64_t bs) {
-  sh_heap *h = &m->heap;
-  shT_node x;
-  const char *why = NULL;
-  if (p % align != 0) why = "is not aligned";
-  else if (b > p || p + size > b + bs || b + bs < b) why = "lies outside the block it reports";
-  else if (!shH_in_heap(m, b, bs)) why = "is outside the heap";
-  else if (shT_le(&h->live, b + bs - 1, &x) && x.key + x.size > b)
-    why = "overlaps a live block";
-  if (why == NULL) return SH_OK;
-  return shM_err(m, SH_ERR_POLICY,
-                 "%s: policy '%s' answered 0x%llx (block 0x%llx, %llu bytes) for %llu bytes "
-                 "aligned to %llu, which %s",
-                 op, h->ops->name, U(p), U(b), U(bs), U(size), U(align), why);
-}
-
 /* ---- the recent frees ---- */
 
 static struct shH_recent *recent_slot(const sh_heap *h, uint64_t payload) {
@@ -266,15 +249,38 @@ static int freed_at(sh_machine *m, uint64_t p, uint64_t *op) {
   return 1;
 }
 
-static int record(sh_machine *m, uint64_t size, uint64_t p, uint64_t b, uint64_t bs) {
+/* Check the policy's answer against the live record and, when it holds,
+** add it there: a payload inside its block, aligned, in the heap, meeting no
+** live block (one descent of the record both checks and inserts). */
+static int admit(sh_machine *m, const char *op, uint64_t size, uint64_t align, uint64_t p,
+                 uint64_t b, uint64_t bs) {
   sh_heap *h = &m->heap;
-  if (shT_insert(&h->live, b, bs, p, size) != 0)
-    return shM_err(m, SH_ERR_NOMEM, "alloc: out of host memory");
+  shT_node x;
+  const char *why = NULL;
+  int rc = 0;
+  if (p % align != 0) why = "is not aligned";
+  else if (b > p || p + size > b + bs || b + bs < b) why = "lies outside the block it reports";
+  else if (!shH_in_heap(m, b, bs)) why = "is outside the heap";
+  else if ((rc = shT_insert_span(&h->live, b, bs, p, size, &x)) == 1)
+    why = "overlaps a live block";
+  if (rc < 0) return shM_err(m, SH_ERR_NOMEM, "%s: out of host memory", op);
+  if (why != NULL)
+    return shM_err(m, SH_ERR_POLICY,
+                   "%s: policy '%s' answered 0x%llx (block 0x%llx, %llu bytes) for %llu bytes "
+                   "aligned to %llu, which %s",
+                   op, h->ops->name, U(p), U(b), U(bs), U(size), U(align), why);
   unremember(h, p);
   m->c.live_bytes += size;
   m->c.live_blocks++;
   m->c.used_block_bytes += bs;
   return SH_OK;
+}
+
+/* The record of a block that is no longer live is gone: count it out. */
+static void count_out(sh_machine *m, const shT_node *x) {
+  m->c.live_bytes -= x->b;
+  m->c.live_blocks--;
+  m->c.used_block_bytes -= x->size;
 }
 
 /* Allocate and record; `note` updates the peaks now (a moving realloc
@@ -299,8 +305,7 @@ static int place(sh_machine *m, uint64_t size, uint64_t align, uint64_t *addr, i
     return shM_err(m, SH_ERR_OOM, "out of memory");
   }
   if (rc != SH_OK) return rc;
-  if ((rc = verify(m, "alloc", size, align, p, b, bs)) != SH_OK) return rc;
-  if ((rc = record(m, size, p, b, bs)) != SH_OK) return rc;
+  if ((rc = admit(m, "alloc", size, align, p, b, bs)) != SH_OK) return rc;
   if (m->chk && (rc = shK_alloc(m, p, size, b, bs)) != SH_OK) return rc;
   if (note) shM_heap_changed(m);
   *addr = p;
@@ -348,16 +353,19 @@ static int find_live(sh_machine *m, const char *op, uint64_t p, int *code, shT_n
   return 0;
 }
 
+/* Free the block whose live record was just taken out. */
 static int release(sh_machine *m, const shT_node *x, uint64_t op) {
   sh_heap *h = &m->heap;
-  shT_node n = *x;
-  shT_remove(&h->live, n.key);
-  m->c.live_bytes -= n.b;
-  m->c.live_blocks--;
-  m->c.used_block_bytes -= n.size;
-  remember(m, n.a, op);
-  if (m->chk) return shK_free(m, n.a, n.key, n.size, op);
-  return h->ops->free(m, h->state, n.key, n.size);
+  count_out(m, x);
+  remember(m, x->a, op);
+  if (m->chk) return shK_free(m, x->a, x->key, x->size, op);
+  return h->ops->free(m, h->state, x->key, x->size);
+}
+
+/* The live block whose payload starts at addr, out of the record: 1, or 0
+** with *rc saying why not. */
+static int take_live(sh_machine *m, const char *op, uint64_t addr, int *rc, shT_node *x) {
+  return shT_take_le(&m->heap.live, addr, addr, x) || find_live(m, op, addr, rc, x);
 }
 
 int sh_free(sh_machine *m, uint64_t addr) {
@@ -368,7 +376,7 @@ int sh_free(sh_machine *m, uint64_t addr) {
   op = m->ops++;
   shM_charge(m, SH_COST_ALLOC, m->cfg.cost.free);
   if (addr == 0) return SH_OK;               /* free(NULL) does nothing, as in C */
-  if (!find_live(m, "free", addr, &rc, &x)) return rc;
+  if (!take_live(m, "free", addr, &rc, &x)) return rc;
   if ((rc = release(m, &x, op)) == SH_OK) {
     shM_heap_changed(m);
     m->c.frees++;
@@ -384,12 +392,10 @@ static int moved(sh_machine *m, shT_node old, uint64_t size, uint64_t op, uint64
   uint64_t np = 0;
   int rc;
   shT_remove(&h->live, old.key);
-  m->c.live_bytes -= old.b;
-  m->c.live_blocks--;
-  m->c.used_block_bytes -= old.size;
+  count_out(m, &old);
   rc = shF_external_move(m, old.a, old.b, size, &np);
   if (rc != SH_OK) {
-    int back = record(m, old.b, old.a, old.key, old.size);
+    int back = admit(m, "realloc", old.b, 1, old.a, old.key, old.size);
     if (back != SH_OK) return back;
     if (rc == SH_ERR_OOM) {
       m->c.failed++;
@@ -397,8 +403,7 @@ static int moved(sh_machine *m, shT_node old, uint64_t size, uint64_t op, uint64
     }
     return rc;
   }
-  if ((rc = verify(m, "realloc", size, h->cfg.align, np, np, size ? size : 1)) != SH_OK) return rc;
-  if ((rc = record(m, size, np, np, size ? size : 1)) != SH_OK) return rc;
+  if ((rc = admit(m, "realloc", size, h->cfg.align, np, np, size ? size : 1)) != SH_OK) return rc;
   if (np != old.a) remember(m, old.a, op);
   shM_heap_changed(m);
   m->c.reallocs++;
@@ -421,6 +426,7 @@ int sh_realloc(sh_machine *m, uint64_t addr, uint64_t size, uint64_t *out) {
   }
   if (!find_live(m, "realloc", addr, &rc, &x)) return rc == SH_OK ? SH_ERR_FREE : rc;
   if (size == 0) {
+    shT_remove(&h->live, x.key);
     if ((rc = release(m, &x, op)) == SH_OK) m->c.reallocs++;
     return rc;
   }
@@ -430,11 +436,8 @@ int sh_realloc(sh_machine *m, uint64_t addr, uint64_t size, uint64_t *out) {
       h->ops->resize(m, h->state, old.key, old.size, old.a, size, &nbs) == SH_OK) {
     /* in place: the record changes extent, and is checked like a new answer */
     shT_remove(&h->live, old.key);
-    m->c.live_bytes -= old.b;
-    m->c.live_blocks--;
-    m->c.used_block_bytes -= old.size;
-    if ((rc = verify(m, "realloc", size, 1, old.a, old.key, nbs)) != SH_OK) return rc;
-    if ((rc = record(m, size, old.a, old.key, nbs)) != SH_OK) return rc;
+    count_out(m, &old);
+    if ((rc = admit(m, "realloc", size, 1, old.a, old.key, nbs)) != SH_OK) return rc;
     if (m->chk && (rc = shK_resize(m, old.a, size, old.key, nbs)) != SH_OK) return rc;
     shM_heap_changed(m);
     m->c.reallocs++;
@@ -458,7 +461,7 @@ int sh_realloc(sh_machine *m, uint64_t addr, uint64_t size, uint64_t *out) {
     }
     if (m->chk) shK_copy(m, np, addr, keep);
   }
-  shT_le(&h->live, addr, &x);
+  shT_take_le(&h->live, addr, addr, &x);
   if ((rc = release(m, &x, op)) != SH_OK) return rc;
   shM_heap_changed(m);
   m->c.reallocs++;

@@ -66,10 +66,6 @@ uint32_t shT_count(const sh_tree *t) {
 
 /* ---- order ---- */
 
-static int le2(const sh_tree *t, uint64_t k1, uint64_t a1, uint64_t k2, uint64_t a2) {
-  return k1 < k2 || (k1 == k2 && (!t->composite || a1 <= a2));
-}
-
 static int lt2(const sh_tree *t, uint64_t k1, uint64_t a1, uint64_t k2, uint64_t a2) {
   return k1 < k2 || (k1 == k2 && t->composite && a1 < a2);
 }
@@ -81,14 +77,17 @@ static uint32_t descend(const sh_tree *t, uint64_t key, uint64_t a, path *p) {
   uint32_t x = t->root, d;
   for (d = 0; d < t->height; d++) {
     const struct shT_inner *in = &t->in[x];
-    uint32_t i = 1;
+    uint32_t i, c = 0, n = in->n;
+    /* keys are sorted, so counting those <= (key, a) finds the child; the
+    ** count has no branch to mispredict, where a scan stopping early has one */
     if (t->composite)
-      while (i < in->n && le2(t, in->key[i], in->a[i], key, a)) i++;
-    else                       /* the common case, without the tie test */
-      while (i < in->n && in->key[i] <= key) i++;
+      for (i = 1; i < n; i++)
+        c += (in->key[i] < key) | ((in->key[i] == key) & (in->a[i] <= a));
+    else
+      for (i = 1; i < n; i++) c += in->key[i] <= key;
     p->node[d] = x;
-    p->idx[d] = --i;
-    x = in->kid[i];
+    p->idx[d] = c;
+    x = in->kid[c];
   }
   return p->leaf = x;
 }
@@ -105,18 +104,24 @@ static void rank_path(const sh_tree *t, path *p) {
   p->base[d] = r;
 }
 
-/* Entries of leaf l before (key, a), and those at or before it. */
+/* Entries of leaf l before (key, a), and those at or before it (counted, as
+** descend counts). */
 static uint32_t lower(const sh_tree *t, const struct shT_leaf *l, uint64_t key, uint64_t a) {
-  uint32_t j = 0;
-  if (t->composite) while (j < l->n && lt2(t, l->key[j], l->a[j], key, a)) j++;
-  else while (j < l->n && l->key[j] < key) j++;
-  return j;
+  uint32_t j, c = 0, n = l->n;
+  if (t->composite)
+    for (j = 0; j < n; j++) c += (l->key[j] < key) | ((l->key[j] == key) & (l->a[j] < a));
+  else
+    for (j = 0; j < n; j++) c += l->key[j] < key;
+  return c;
 }
 
 static uint32_t upper(const sh_tree *t, const struct shT_leaf *l, uint64_t key, uint64_t a) {
-  uint32_t j = 0;
-  while (j < l->n && le2(t, l->key[j], l->a[j], key, a)) j++;
-  return j;
+  uint32_t j, c = 0, n = l->n;
+  if (t->composite)
+    for (j = 0; j < n; j++) c += (l->key[j] < key) | ((l->key[j] == key) & (l->a[j] <= a));
+  else
+    for (j = 0; j < n; j++) c += l->key[j] <= key;
+  return c;
 }
 
 static int get(const struct shT_leaf *l, uint32_t j, shT_node *out) {
@@ -140,6 +145,24 @@ static int next_leaf(const sh_tree *t, path *p) {
         p->node[e] = x;
         p->idx[e] = 0;
         x = t->in[x].kid[0];
+      }
+      p->leaf = x;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* Move p to the leaf before its own; 0 at the first. */
+static int prev_leaf(const sh_tree *t, path *p) {
+  uint32_t d = t->height, e, x;
+  while (d-- > 0) {
+    if (p->idx[d] > 0) {
+      x = t->in[p->node[d]].kid[--p->idx[d]];
+      for (e = d + 1; e < t->height; e++) {
+        p->node[e] = x;
+        p->idx[e] = t->in[x].n - 1;
+        x = t->in[x].kid[p->idx[e]];
       }
       p->leaf = x;
       return 1;
@@ -194,6 +217,28 @@ int shT_ge2(const sh_tree *t, uint64_t key, uint64_t a, shT_node *out) {
 
 int shT_ge(const sh_tree *t, uint64_t key, shT_node *out) {
   return shT_ge2(t, key, 0, out);     /* (key, 0) precedes every entry with this key */
+}
+
+/* The neighbours of a place j in p's leaf: the entry before it and the one
+** at it, either of which may sit in the next leaf over. */
+static int neighbours(const sh_tree *t, const path *p, uint32_t j, shT_node *before,
+                      shT_node *after) {
+  const struct shT_leaf *l = &t->lf[p->leaf];
+  int got = 0;
+  path q;
+  if (j > 0) got |= get(l, j - 1, before);
+  else if ((q = *p, prev_leaf(t, &q))) got |= get(&t->lf[q.leaf], t->lf[q.leaf].n - 1, before);
+  if (j < l->n) got |= 2 * get(l, j, after);
+  else if ((q = *p, next_leaf(t, &q))) got |= 2 * get(&t->lf[q.leaf], 0, after);
+  return got;
+}
+
+int shT_around(const sh_tree *t, uint64_t key, uint64_t a, shT_node *before, shT_node *after) {
+  path p;
+  uint32_t j;
+  if (t->count == 0) return 0;
+  j = seek(t, key, a, &p);
+  return neighbours(t, &p, j, before, after);
 }
 
 uint64_t shT_rank2(const sh_tree *t, uint64_t key, uint64_t a) {
@@ -286,7 +331,7 @@ int shT_first_fit_from(const sh_tree *t, uint64_t key, uint64_t a, uint64_t need
 ** remapping its pages, without a copy; the nodes move only when the
 ** block's alignment changed. */
 static void *grow(void **raw, void *nodes, uint32_t *cap, uint32_t need) {
-  uint64_t c = (uint64_t)*cap + *cap / 2 + 1;
+  uint64_t c = (uint64_t)*cap + *cap / 8 + 1;
   size_t was = nodes ? (size_t)((char *)nodes - (char *)*raw) : 0, now;
   char *nv;
   if (c < need) c = need;
@@ -460,22 +505,92 @@ static uint32_t put_child(sh_tree *t, uint32_t x, uint32_t i, uint32_t y, uint32
   return zx;
 }
 
-int shT_insert(sh_tree *t, uint64_t key, uint64_t size, uint64_t a, uint64_t b) {
-  path p;
-  struct shT_leaf *l, *r;
-  uint32_t j, s, y = NONE, d, x;
-  int edge[MAXH + 1];
+/* A root to insert into, and room in the path; 0, or -1 out of memory. */
+static int ready(sh_tree *t) {
   if (t->lused == 0) {
     if (reserve(t, 0) != 0) return -1;
     t->root = new_leaf(t);
     t->height = 0;
   }
-  if (t->height + 1 >= MAXH) return -1;     /* unreachable in 2^32 entries; paths stay in bounds */
-  j = seek(t, key, a, &p);
-  x = p.leaf;
+  return t->height + 1 >= MAXH ? -1 : 0;    /* unreachable in 2^32 entries; paths stay in bounds */
+}
+
+/* The entry goes in at j of a leaf with room. */
+static void put(sh_tree *t, struct shT_leaf *l, uint32_t j, uint64_t key, uint64_t size,
+                uint64_t a, uint64_t b) {
+  lmove(l, j + 1, l, j, l->n - j);
+  l->key[j] = key;
+  l->size[j] = size;
+  l->a[j] = a;
+  l->b[j] = b;
+  l->n++;
+  t->count++;
+}
+
+/* A full leaf passes entries to a sibling with room rather than split, so
+** leaves stay fuller (a B*-tree's rule): nodes are most of a record's host
+** memory. On success p and *j name where the new entry goes, *sib the
+** other leaf that changed (both children of the path's last inner node). */
+static int spill(sh_tree *t, path *p, uint32_t *j, uint32_t *sib) {
+  uint32_t h = t->height - 1, i = p->idx[h], k, was;
+  const struct shT_inner *in = &t->in[p->node[h]];
+  struct shT_leaf *l = &t->lf[p->leaf], *s;
+  if (i + 1 < in->n && t->lf[in->kid[i + 1]].n < LB - 1) {
+    s = &t->lf[in->kid[i + 1]];
+    k = (LB - s->n + 1) / 2;
+    lmove(s, k, s, 0, s->n);
+    lmove(s, 0, l, l->n - k, k);
+    s->n += k;
+    l->n -= k;
+    *sib = i + 1;
+    if (*j > l->n) {
+      *j -= l->n;
+      p->idx[h] = i + 1;
+      p->leaf = in->kid[i + 1];
+      *sib = i;
+    }
+    return 1;
+  }
+  if (i > 0 && t->lf[in->kid[i - 1]].n < LB - 1) {
+    s = &t->lf[in->kid[i - 1]];
+    k = (LB - s->n + 1) / 2;
+    was = s->n;
+    lmove(s, was, l, 0, k);
+    lmove(l, 0, l, k, l->n - k);
+    s->n += k;
+    l->n -= k;
+    *sib = i - 1;
+    if (*j <= k) {
+      *j += was;
+      p->idx[h] = i - 1;
+      p->leaf = in->kid[i - 1];
+      *sib = i;
+    } else {
+      *j -= k;
+    }
+    return 1;
+  }
+  return 0;
+}
+
+/* Put an entry at place j of p's leaf, splitting nodes up the path as needed. */
+static int insert_at(sh_tree *t, path *p, uint32_t j, uint64_t key, uint64_t size, uint64_t a,
+                     uint64_t b) {
+  struct shT_leaf *l, *r;
+  uint32_t s, y = NONE, d, x, sib;
+  int edge[MAXH + 1];
+  x = p->leaf;
   edge[0] = 1;
   for (d = 0; d < t->height; d++)
-    edge[d + 1] = edge[d] && p.idx[d] + 1 == t->in[p.node[d]].n;
+    edge[d + 1] = edge[d] && p->idx[d] + 1 == t->in[p->node[d]].n;
+  if (t->lf[x].n == LB && t->height > 0 && !(edge[t->height] && j == LB) &&
+      spill(t, p, &j, &sib)) {
+    put(t, &t->lf[p->leaf], j, key, size, a, b);
+    d = t->height - 1;
+    refresh(t, p->node[d], sib, d);
+    for (d = t->height; d-- > 0;) refresh(t, p->node[d], p->idx[d], d);
+    return 0;
+  }
   if (t->lf[x].n == LB && reserve(t, t->height + 1) != 0) return -1;
   l = &t->lf[x];
   if (l->n == LB) {
@@ -495,20 +610,14 @@ int shT_insert(sh_tree *t, uint64_t key, uint64_t size, uint64_t a, uint64_t b) 
       l = r;
     }
   }
-  lmove(l, j + 1, l, j, l->n - j);
-  l->key[j] = key;
-  l->size[j] = size;
-  l->a[j] = a;
-  l->b[j] = b;
-  l->n++;
-  t->count++;
+  put(t, l, j, key, size, a, b);
   if (y == NONE) {
-    retell(t, &p, j, 1, 0, size, 0);
+    retell(t, p, j, 1, 0, size, 0);
     return 0;
   }
   for (d = t->height; d-- > 0;) {
-    refresh(t, p.node[d], p.idx[d], d);
-    if (y != NONE) y = put_child(t, p.node[d], p.idx[d], y, d, edge[d]);
+    refresh(t, p->node[d], p->idx[d], d);
+    if (y != NONE) y = put_child(t, p->node[d], p->idx[d], y, d, edge[d]);
   }
   if (y != NONE) {             /* the root split: a new root above both halves */
     uint32_t nr = new_inner(t);
@@ -522,6 +631,30 @@ int shT_insert(sh_tree *t, uint64_t key, uint64_t size, uint64_t a, uint64_t b) 
     refresh(t, nr, 1, 0);
   }
   return 0;
+}
+
+int shT_insert(sh_tree *t, uint64_t key, uint64_t size, uint64_t a, uint64_t b) {
+  path p;
+  uint32_t j;
+  if (ready(t) != 0) return -1;
+  j = seek(t, key, a, &p);
+  return insert_at(t, &p, j, key, size, a, b);
+}
+
+/* One descent both checks and inserts: a heap's record of live blocks does
+** this on every allocation. */
+int shT_insert_span(sh_tree *t, uint64_t key, uint64_t size, uint64_t a, uint64_t b,
+                    shT_node *clash) {
+  path p;
+  shT_node x, y;
+  uint32_t j;
+  int got;
+  if (ready(t) != 0) return -1;
+  j = seek(t, key, 0, &p);
+  got = neighbours(t, &p, j, &x, &y);
+  if ((got & 1) && x.key + x.size > key) { if (clash) *clash = x; return 1; }
+  if ((got & 2) && y.key < key + size) { if (clash) *clash = y; return 1; }
+  return insert_at(t, &p, j, key, size, a, b);
 }
 
 /* ---- removal ---- */
@@ -585,26 +718,24 @@ static void clear(sh_tree *t) {   /* keep the pools, drop every node */
   t->height = 0;
 }
 
-int shT_remove2(sh_tree *t, uint64_t key, uint64_t a) {
-  path p;
-  struct shT_leaf *l;
-  uint32_t j, d;
+/* Take entry j out of p's leaf, merging or rebalancing nodes up the path. */
+static void remove_at(sh_tree *t, path *p, uint32_t j) {
+  struct shT_leaf *l = &t->lf[p->leaf];
+  uint32_t d;
   uint64_t was;
-  if (!at_seek(t, key, a, &p, &j)) return 0;
-  l = &t->lf[p.leaf];
   was = l->size[j];
   lmove(l, j, l, j + 1, l->n - j - 1);
   l->n--;
   if (--t->count == 0) {
     clear(t);
-    return 1;
+    return;
   }
-  if (t->height == 0 || (l->n > 0 && (l->n >= FEW(LB) || t->in[p.node[t->height - 1]].n == 1))) {
-    retell(t, &p, j, -1, was, 0, 1);   /* no node changes shape */
-    return 1;
+  if (t->height == 0 || (l->n > 0 && (l->n >= FEW(LB) || t->in[p->node[t->height - 1]].n == 1))) {
+    retell(t, p, j, -1, was, 0, 1);   /* no node changes shape */
+    return;
   }
   for (d = t->height; d-- > 0;) {
-    uint32_t x = p.node[d], i = p.idx[d], c = t->in[x].kid[i];
+    uint32_t x = p->node[d], i = p->idx[d], c = t->in[x].kid[i];
     struct shT_inner *in = &t->in[x];
     uint32_t n = size_of(t, c, d + 1);
     if (n == 0) {              /* an emptied child leaves; its parent may follow */
@@ -623,6 +754,24 @@ int shT_remove2(sh_tree *t, uint64_t key, uint64_t a) {
     free_inner(t, old);
     t->height--;
   }
+}
+
+int shT_remove2(sh_tree *t, uint64_t key, uint64_t a) {
+  path p;
+  uint32_t j;
+  if (!at_seek(t, key, a, &p, &j)) return 0;
+  remove_at(t, &p, j);
+  return 1;
+}
+
+int shT_take_le(sh_tree *t, uint64_t key, uint64_t a, shT_node *out) {
+  path p;
+  uint32_t j;
+  if (t->count == 0) return 0;
+  j = upper(t, &t->lf[descend(t, key, UINT64_MAX, &p)], key, UINT64_MAX);
+  if (j == 0 || t->lf[p.leaf].a[j - 1] != a) return 0;
+  get(&t->lf[p.leaf], j - 1, out);
+  remove_at(t, &p, j - 1);
   return 1;
 }
 

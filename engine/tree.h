@@ -30,14 +30,23 @@ void shT_free(sh_tree *t);
 uint32_t shT_count(const sh_tree *t);
 /* Insert a key that is not present; 0, or -1 when out of memory (the tree unchanged). */
 int shT_insert(sh_tree *t, uint64_t key, uint64_t size, uint64_t a, uint64_t b);
+/* Insert [key, key + size) unless it meets an entry's [key, key + size): 0
+** when inserted, 1 with the first entry it meets in *clash, -1 out of memory. */
+int shT_insert_span(sh_tree *t, uint64_t key, uint64_t size, uint64_t a, uint64_t b,
+                    shT_node *clash);
 int shT_remove(sh_tree *t, uint64_t key);
 int shT_remove2(sh_tree *t, uint64_t key, uint64_t a);
+/* Remove the last entry at or before key when its a is a: 1 with it in *out, else 0. */
+int shT_take_le(sh_tree *t, uint64_t key, uint64_t a, shT_node *out);
 /* Queries return 1 and copy the entry to *out (out may be NULL), or return 0. */
 int shT_find(const sh_tree *t, uint64_t key, shT_node *out);
 int shT_find2(const sh_tree *t, uint64_t key, uint64_t a, shT_node *out);
 int shT_le(const sh_tree *t, uint64_t key, shT_node *out);   /* largest key <= key */
 int shT_ge(const sh_tree *t, uint64_t key, shT_node *out);   /* smallest key >= key */
 int shT_ge2(const sh_tree *t, uint64_t key, uint64_t a, shT_node *out);
+/* The last entry before (key, a) into *before (bit 1 of the answer) and the
+** first at or after it into *after (bit 2), in one descent. */
+int shT_around(const sh_tree *t, uint64_t key, uint64_t a, shT_node *before, shT_node *after);
 /* How many entries order before (key, a). */
 uint64_t shT_rank2(const sh_tree *t, uint64_t key, uint64_t a);
 /* The first entry in order whose size is >= need; *rank counts the entries before it. */

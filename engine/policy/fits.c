@@ -22,6 +22,7 @@ typedef struct fits {
   uint64_t start, end;         /* blocks tile [start, end) */
   sh_lists lists;
   sh_tree byaddr;              /* key address, size block size, (a, b) its list place */
+  int alias;                   /* one list in address order is its own address index */
   sh_pos rover;                /* next fit: where the last allocation happened */
   int has_rover;
   uint64_t free_bytes;
@@ -87,30 +88,61 @@ static uint64_t block_size(const fits *s, uint64_t n) {
   return bs < s->MB ? s->MB : bs;
 }
 
+/* Free blocks by address: a second tree only when the list's order is not
+** the address (size classes, LIFO, by size); one address-ordered list is
+** already that tree, and keeping both would double every update. */
+static sh_tree *addrs(fits *s) {
+  return s->alias ? &s->lists.l[0].list : &s->byaddr;
+}
+
+/* A block's place in its list, from its entry in addrs(s). */
+static sh_pos place_of(const fits *s, const shT_node *y) {
+  sh_pos q;
+  q.key = s->alias ? y->key : y->a;
+  q.sub = s->alias ? y->a : y->b;
+  return q;
+}
+
 static int add_free(sh_machine *m, fits *s, uint64_t b, uint64_t size, const sh_pos *keep) {
   sh_pos p;
   if (shFL_insert(&s->lists, insert_class(s, size), b, size, keep, &p) != 0 ||
-      shT_insert(&s->byaddr, b, size, p.key, p.sub) != 0)
+      (!s->alias && shT_insert(&s->byaddr, b, size, p.key, p.sub) != 0))
     return shM_err(m, SH_ERR_NOMEM, "heap: out of host memory");
   s->free_bytes += size;
   tag(m, s, b, size, 0);
   return SH_OK;
 }
 
+/* Take the free block y (its entry in addrs(s)) out of its list. */
+static uint64_t drop_free(fits *s, const shT_node *y) {
+  shFL_remove(&s->lists, insert_class(s, y->size), place_of(s, y), y->key, y->size);
+  if (!s->alias) shT_remove(&s->byaddr, y->key);
+  s->free_bytes -= y->size;
+  return y->size;
+}
+
 /* Take the free block at b out of its list; its place in *p. */
 static uint64_t remove_free(fits *s, uint64_t b, sh_pos *p) {
   shT_node y = { 0, 0, 0, 0 };
-  uint64_t size;
-  sh_pos q;
-  shT_find(&s->byaddr, b, &y);
-  size = y.size;
-  q.key = y.a;
-  q.sub = y.b;
-  shFL_remove(&s->lists, insert_class(s, size), q, b, size);
-  shT_remove(&s->byaddr, b);
-  s->free_bytes -= size;
-  if (p) *p = q;
-  return size;
+  shT_find(addrs(s), b, &y);
+  if (p) *p = place_of(s, &y);
+  return drop_free(s, &y);
+}
+
+/* The free block y becomes [b, b + size), keeping its place in its list
+** (0), or -1 when its list or order asks for a re-insertion. */
+static int reshape(fits *s, const shT_node *y, uint64_t b, uint64_t size) {
+  int c = insert_class(s, y->size);
+  sh_pos p = place_of(s, y), np;
+  if (insert_class(s, size) != c || shFL_reshape(&s->lists, c, p, y->key, y->size, b, size, &np) != 0)
+    return -1;
+  if (!s->alias) {
+    shT_node nv;
+    nv.key = b; nv.size = size; nv.a = np.key; nv.b = np.sub;
+    shT_update(&s->byaddr, y->key, 0, &nv);
+  }
+  s->free_bytes = s->free_bytes - y->size + size;
+  return 0;
 }
 
 /* ---- searching ---- */
@@ -174,11 +206,11 @@ static int search(sh_machine *m, fits *s, uint64_t need, int *cls, shT_node *x) 
 /* Deferred coalescing: one pass over the heap merging every run of free
 ** neighbours.  Returns how many merges it made. */
 static uint64_t merge_all(sh_machine *m, fits *s) {
-  uint64_t n = shT_count(&s->byaddr), i, merged = 0, *v;
+  uint64_t n = shT_count(addrs(s)), i, merged = 0, *v;
   if (n < 2 || (v = malloc(2 * n * sizeof *v)) == NULL) return 0;
   for (i = 0; i < n; i++) {
     shT_node x;
-    shT_at(&s->byaddr, i, &x);
+    shT_at(addrs(s), i, &x);
     v[2 * i] = x.key;
     v[2 * i + 1] = x.size;
   }
@@ -207,7 +239,7 @@ static int grow(sh_machine *m, fits *s, uint64_t need) {
   const sh_heap_config *c = &m->heap.cfg;
   shT_node last;
   uint64_t have = 0, brk = shH_brk(m), old, b, size, g;
-  int tail = s->end && shT_le(&s->byaddr, s->end - 1, &last) && last.key + last.size == s->end &&
+  int tail = s->end && shT_le(addrs(s), s->end - 1, &last) && last.key + last.size == s->end &&
              (s->coalesce == CO_IMMEDIATE || s->implicit);
   if (s->implicit) {
     /* extend_heap(MAX(asize, CHUNKSIZE)): the textbook ignores a free tail
@@ -233,7 +265,7 @@ static int grow(sh_machine *m, fits *s, uint64_t need) {
   s->end += size;
   if (tail) {
     b = last.key;
-    size += remove_free(s, b, NULL);
+    size += drop_free(s, &last);
     m->c.coalesces++;
   }
   if (s->implicit) shH_meta_store(m, s->end, 1, 4);  /* the new epilogue header */
@@ -259,10 +291,11 @@ static int alloc(sh_machine *m, void *st, uint64_t n, uint64_t align,
                      m->heap.ops->name, U(need));
     if ((rc = grow(m, s, need)) != SH_OK) return rc;
     if (s->implicit) {                         /* place() goes straight to the new block */
-      shT_le(&s->byaddr, s->end - 1, &x);
-      b = x.key;
+      sh_pos q;
+      shT_le(addrs(s), s->end - 1, &x);
+      q = place_of(s, &x);
       c = insert_class(s, x.size);
-      shT_find2(&s->lists.l[c].list, x.a, x.b, &x);
+      shT_find2(&s->lists.l[c].list, q.key, q.sub, &x);
       break;
     }
   }
@@ -270,11 +303,13 @@ static int alloc(sh_machine *m, void *st, uint64_t n, uint64_t align,
   size = x.size;
   p = shFL_pos(&x);
   if (align <= s->A && size - bs >= s->split && insert_class(s, size - bs) == c &&
-      shFL_shrink_front(&s->lists, c, p, b, size, b + bs, size - bs, &np) == 0) {
+      shFL_reshape(&s->lists, c, p, b, size, b + bs, size - bs, &np) == 0) {
     /* the common split: the free block keeps its place and loses its front */
-    shT_node nv;
-    nv.key = b + bs; nv.size = size - bs; nv.a = np.key; nv.b = np.sub;
-    shT_update(&s->byaddr, b, 0, &nv);
+    if (!s->alias) {
+      shT_node nv;
+      nv.key = b + bs; nv.size = size - bs; nv.a = np.key; nv.b = np.sub;
+      shT_update(&s->byaddr, b, 0, &nv);
+    }
     s->free_bytes -= bs;
     tag(m, s, b + bs, size - bs, 0);
     m->c.splits++;
@@ -311,27 +346,36 @@ static int alloc(sh_machine *m, void *st, uint64_t n, uint64_t align,
   return SH_OK;
 }
 
-/* Free [b, b+size), merging with free neighbours when coalescing is immediate. */
+/* Free [b, b+size), merging with free neighbours when coalescing is immediate.
+** One descent finds both neighbours; in an address-ordered list the merged
+** block keeps the place its free part had, so it is reshaped where it lies. */
 static int release(sh_machine *m, void *st, uint64_t b, uint64_t size) {
   fits *s = st;
   shH_meta_load(m, b, tagw(s->H));                  /* read our own size */
   if (s->coalesce == CO_IMMEDIATE || s->implicit) {
-    shT_node y;
+    shT_node y, z;
+    int got = shT_around(addrs(s), b, 0, &y, &z), prev = 0, next = 0;
+    uint64_t nb = b, ns = size;
     if (b + size < s->end) {
       shH_meta_load(m, b + size, tagw(s->H));        /* is the next block free? */
-      if (shT_find(&s->byaddr, b + size, NULL)) {
-        size += remove_free(s, b + size, NULL);
-        m->c.coalesces++;
-      }
+      next = (got & 2) && z.key == b + size;
     }
     if (b > s->start) {
       shH_meta_load(m, b - (s->F ? s->F : (uint64_t)tagw(s->H)), tagw(s->H));
-      if (shT_le(&s->byaddr, b - 1, &y) && y.key + y.size == b) {
-        b = y.key;
-        size += remove_free(s, b, NULL);
-        m->c.coalesces++;
-      }
+      prev = (got & 1) && y.key + y.size == b;
     }
+    if (next) { ns += z.size; m->c.coalesces++; }
+    if (prev) { nb = y.key; ns += y.size; m->c.coalesces++; }
+    if (prev && next) drop_free(s, &z);
+    if ((prev || next) && s->lists.order == SH_ORD_ADDRESS &&
+        reshape(s, prev ? &y : &z, nb, ns) == 0) {
+      tag(m, s, nb, ns, 0);
+      return SH_OK;
+    }
+    if (prev) drop_free(s, &y);
+    else if (next) drop_free(s, &z);
+    b = nb;
+    size = ns;
   }
   return add_free(m, s, b, size, NULL);
 }
@@ -346,9 +390,9 @@ static int resize(sh_machine *m, void *st, uint64_t b, uint64_t bsize, uint64_t 
   if (s->implicit) return SH_ERR_OOM;         /* the textbook's realloc always moves */
   if (nbs > bsize) {
     shH_meta_load(m, b + bsize, tagw(s->H));
-    if (b + bsize >= s->end || !shT_find(&s->byaddr, b + bsize, &nx)) return SH_ERR_OOM;
+    if (b + bsize >= s->end || !shT_find(addrs(s), b + bsize, &nx)) return SH_ERR_OOM;
     if (bsize + nx.size < nbs) return SH_ERR_OOM;
-    total += remove_free(s, b + bsize, NULL);
+    total += drop_free(s, &nx);
   }
   if (total - nbs >= s->split && total > nbs) {
     if ((rc = release(m, s, b + nbs, total - nbs)) != SH_OK) return rc;
@@ -362,7 +406,7 @@ static int resize(sh_machine *m, void *st, uint64_t b, uint64_t bsize, uint64_t 
 
 static int walk_free(sh_machine *m, void *st, sh_block_fn fn, void *ud) {
   (void)m;
-  return shH_walk_free_tree(&((fits *)st)->byaddr, fn, ud);
+  return shH_walk_free_tree(addrs(st), fn, ud);
 }
 
 typedef struct listwalk { sh_list_fn fn; void *ud; int list; } listwalk;
@@ -395,8 +439,8 @@ static void summary(sh_machine *m, void *st, uint64_t *bytes, uint64_t *blocks,
   fits *s = st;
   (void)m;
   *bytes = s->free_bytes;
-  *blocks = shT_count(&s->byaddr);
-  *largest = shT_max(&s->byaddr);
+  *blocks = shT_count(addrs(s));
+  *largest = shT_max(addrs(s));
 }
 
 static void destroy(void *st) {
@@ -485,6 +529,7 @@ static int init(sh_machine *m, void **state) {
   }
   if (shFL_init(&s->lists, nlists, order, s->fit == FIT_BEST) != 0)
     return shM_err(m, SH_ERR_NOMEM, "heap: out of host memory");
+  s->alias = nlists == 1 && order == SH_ORD_ADDRESS;
   if (s->implicit) {
     /* mm_init: padding word, prologue header and footer, epilogue header,
     ** then extend_heap(CHUNKSIZE) turns the epilogue into the first block */

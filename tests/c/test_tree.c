@@ -103,6 +103,15 @@ static void compare_queries(sh_tree *t, const model *m, uint64_t span, uint64_t 
   got = shT_le(t, key, &x);
   CHECK(got == (j > 0));
   if (got && j > 0) CHECK(same(&x, &m->v[j - 1]));
+  /* around: the entries either side of (key, a) */
+  {
+    shT_node y;
+    int want = (i > 0) | 2 * (i < m->n);
+    got = shT_around(t, key, a, &x, &y);
+    CHECK(got == want);
+    if ((got & 1) && i > 0) CHECK(same(&x, &m->v[i - 1]));
+    if ((got & 2) && i < m->n) CHECK(same(&y, &m->v[i]));
+  }
   /* at */
   j = m->n ? next() % (m->n + 2) : 0;
   got = shT_at(t, j, &x);
@@ -177,13 +186,39 @@ static void random_run(int composite, int steps, size_t target, uint64_t span, u
       e.b = next();
       i = m_lower(&m, e.key, e.a);
       if (m_has(&m, i, e.key, e.a)) continue;
+      if (!composite && next() % 3 == 0) {
+        /* a span meets its neighbours when the one before ends past its
+        ** start or the one after begins before its end */
+        shT_node clash;
+        const shT_node *want = i > 0 && m.v[i - 1].key + m.v[i - 1].size > e.key ? &m.v[i - 1]
+                             : i < m.n && m.v[i].key < e.key + e.size ? &m.v[i] : NULL;
+        int got = shT_insert_span(&t, e.key, e.size, e.a, e.b, &clash);
+        CHECK(got == (want != NULL));
+        if (got == 1 && want) CHECK(same(&clash, want));
+        if (got == 0) m_insert(&m, &e);
+        continue;
+      }
       CHECK(shT_insert(&t, e.key, e.size, e.a, e.b) == 0);
       m_insert(&m, &e);
     } else if (m.n && r < 12) {
       size_t i = next() % m.n;
       if (r == 0 && i + 1 < m.n) i = 0;         /* the front, as LIFO lists pop */
-      if (composite) CHECK(shT_remove2(&t, m.v[i].key, m.v[i].a) == 1);
-      else CHECK(shT_remove(&t, m.v[i].key) == 1);
+      if (composite) {
+        CHECK(shT_remove2(&t, m.v[i].key, m.v[i].a) == 1);
+      } else if (r < 4) {
+        /* take the last entry at or before a key inside i's span, when its a matches */
+        shT_node x;
+        uint64_t key = m.v[i].key + (m.v[i].size ? next() % (m.v[i].size + 1) : 0);
+        size_t j = i;
+        while (j + 1 < m.n && m.v[j + 1].key <= key) j++;
+        if (key < m.v[i].key) continue;               /* wrapped around */
+        CHECK(shT_take_le(&t, key, m.v[j].a + (r == 1), &x) == (r != 1));
+        if (r == 1) continue;
+        CHECK(same(&x, &m.v[j]));
+        i = j;
+      } else {
+        CHECK(shT_remove(&t, m.v[i].key) == 1);
+      }
       m_erase(&m, i);
     } else if (m.n && r < 14) {                 /* rewrite in place */
       size_t i = next() % m.n;
