@@ -7,13 +7,14 @@
 
 #define U(x) ((unsigned long long)(x))
 #define KEEP 16                 /* failed checks whose messages are kept */
+#define IDCHUNK 4096            /* live-id slots allocated at a time */
 
 struct sh_replay {
   sh_machine *m;
   char *name;
   int flags;
-  shI_slot *dense;              /* live ids below ndense: slot [id], key = id + 1 when live */
-  size_t ndense, nzero, ndlive; /* slots, slots zeroed so far, live ones */
+  shI_slot **dense;             /* live ids below ndense: [id / IDCHUNK][id % IDCHUNK], */
+  size_t ndense, ndlive;        /* key = id + 1 when live; chunks NULL until used */
   shI_map live;                 /* the other live ids -> a payload, b requested size */
   FILE *log;
   uint64_t ops, errors;
@@ -42,10 +43,12 @@ int sh_replay_new(sh_replay **out, sh_machine *m, const char *name, int flags) {
 }
 
 void sh_replay_free(sh_replay *r) {
+  size_t k;
   int i;
   if (r == NULL) return;
   for (i = 0; i < r->nerrs; i++) free(r->errs[i]);
   shI_free(&r->live);
+  for (k = 0; k < r->ndense / IDCHUNK; k++) free(r->dense[k]);
   free(r->dense);
   free(r->name);
   free(r);
@@ -92,30 +95,34 @@ static void failed(sh_replay *r, const sh_op *op, const char *text) {
 ** a free), so most live in an array indexed by id: no hashing, and the slots
 ** of ids in use sit together.  Ids far beyond the live count go to the hash
 ** map, so a trace of ever-growing ids still replays in constant memory. */
-static shI_slot *get(sh_replay *r, uint64_t id) {
-  if (id < r->nzero && r->dense[id].key == id + 1) return &r->dense[id];
-  return r->live.n ? shI_get(&r->live, id) : NULL;
+static shI_slot *dense(const sh_replay *r, uint64_t id) {
+  shI_slot *c = id < r->ndense ? r->dense[id / IDCHUNK] : NULL;
+  return c && c[id % IDCHUNK].key == id + 1 ? &c[id % IDCHUNK] : NULL;
 }
 
-/* A dense slot's key is its id + 1, so a zeroed slot is empty.  Slots are
-** zeroed up to the highest id seen, not to the array's end: the doubled
-** array's tail costs the host nothing until an id reaches it. */
+static shI_slot *get(sh_replay *r, uint64_t id) {
+  shI_slot *x = dense(r, id);
+  return x || !r->live.n ? x : shI_get(&r->live, id);
+}
+
+/* The array comes in chunks allocated when an id first reaches them: it
+** grows without copying, and a dense slot's key is its id + 1, so a zeroed
+** chunk is all empty slots. */
 static shI_slot *put(sh_replay *r, uint64_t id, int *fresh) {
-  shI_slot *x = get(r, id);
+  shI_slot *x = get(r, id), **c;
   if (x != NULL) { *fresh = 0; return x; }
   if (id >= r->ndense && id < 2 * (r->ndlive + r->live.n) + 1024) {
-    size_t n = r->ndense ? r->ndense * 2 : 1024;
-    if (n <= id) n = (size_t)id + 1;
-    if ((x = realloc(r->dense, n * sizeof *x)) == NULL) return NULL;
-    r->dense = x;
-    r->ndense = n;
+    size_t n = r->ndense ? r->ndense / IDCHUNK * 2 : 1, i;
+    while (n * IDCHUNK <= id) n *= 2;
+    if ((c = realloc(r->dense, n * sizeof *c)) == NULL) return NULL;
+    for (i = r->ndense / IDCHUNK; i < n; i++) c[i] = NULL;
+    r->dense = c;
+    r->ndense = n * IDCHUNK;
   }
   if (id >= r->ndense) return shI_put(&r->live, id, fresh);
-  if (id >= r->nzero) {
-    memset(r->dense + r->nzero, 0, ((size_t)id + 1 - r->nzero) * sizeof *x);
-    r->nzero = (size_t)id + 1;
-  }
-  x = &r->dense[id];
+  c = &r->dense[id / IDCHUNK];
+  if (*c == NULL && (*c = calloc(IDCHUNK, sizeof **c)) == NULL) return NULL;
+  x = &(*c)[id % IDCHUNK];
   x->key = id + 1;
   x->a = x->b = 0;
   r->ndlive++;
@@ -124,8 +131,9 @@ static shI_slot *put(sh_replay *r, uint64_t id, int *fresh) {
 }
 
 static void del(sh_replay *r, uint64_t id) {
-  if (id < r->nzero && r->dense[id].key == id + 1) {
-    r->dense[id].key = 0;
+  shI_slot *x = dense(r, id);
+  if (x != NULL) {
+    x->key = 0;
     r->ndlive--;
   } else {
     shI_del(&r->live, id);

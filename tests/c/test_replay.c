@@ -64,6 +64,44 @@ static void scribbled(uint64_t size, uint64_t resize, uint64_t at) {
   sh_close(m);
 }
 
+/* Ids in several of the live-id array's chunks and beyond it (the hash
+** map's): each is live from its alloc to its free, and only then. */
+static void live_ids(void) {
+  static const uint64_t id[] = { 0, 1, 4095, 4096, 9000, 20000, 3, 1ull << 40, 4097 };
+  size_t n = sizeof id / sizeof id[0], i;
+  sh_machine *m;
+  sh_replay *r;
+  sh_op o;
+  CHECK(sh_open(&m, NULL) == SH_OK);
+  CHECK(sh_replay_new(&r, m, "t", SH_REPLAY_CHECK) == SH_OK);
+  for (i = 0; i < 6000; i++) {                   /* live: ids up to 13024 are kept dense */
+    o = op(SH_OP_ALLOC, 30000 + i, 8, 1);
+    CHECK(sh_replay_op(r, &o) == SH_OK);
+  }
+  for (i = 0; i < n; i++) {
+    o = op(SH_OP_ALLOC, id[i], 24 + i, i + 1);
+    CHECK(sh_replay_op(r, &o) == SH_OK);
+  }
+  o = op(SH_OP_ALLOC, 4096, 8, 50);
+  CHECK(sh_replay_op(r, &o) == SH_ERR_INPUT);
+  CHECK_HAS(sh_replay_errmsg(r), "t:50: alloc of id 4096, which is still live");
+  for (i = 0; i < n; i++) {
+    o = op(SH_OP_FREE, id[n - 1 - i], 0, 100 + i);
+    CHECK(sh_replay_op(r, &o) == SH_OK);
+  }
+  o = op(SH_OP_FREE, 9000, 0, 200);
+  CHECK(sh_replay_op(r, &o) == SH_ERR_INPUT);
+  CHECK_HAS(sh_replay_errmsg(r), "t:200: free of id 9000, which is not live");
+  o = op(SH_OP_REALLOC, 1ull << 40, 8, 201);
+  CHECK(sh_replay_op(r, &o) == SH_ERR_INPUT);
+  o = op(SH_OP_ALLOC, 4095, 100, 202);            /* a freed id may come back */
+  CHECK(sh_replay_op(r, &o) == SH_OK);
+  CHECK_U64(sh_replay_error_count(r), 0);
+  CHECK_U64(sh_replay_ops(r), 6000 + 2 * n + 1);
+  sh_replay_free(r);
+  sh_close(m);
+}
+
 int main(void) {
   static const uint64_t ids[] = { 0, 1, 7, 255, 0x123456789abcdefull, SH_ID_NULL - 1 };
   static const size_t lens[] = { 0, 1, 7, 8, 9, 15, 16, 17, 2047, 2048, 2049, 5000 };
@@ -91,5 +129,6 @@ int main(void) {
   scribbled(13, 5000, 12);
   scribbled(13, 5000, 13);
   scribbled(13, 5000, 4321);
+  live_ids();
   return check_done("replay");
 }
