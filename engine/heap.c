@@ -67,7 +67,7 @@ int shH_init(sh_machine *m, const sh_heap_config *in) {
   const char *name = in->policy ? in->policy : "first_fit";
   size_t i;
   int rc;
-  shT_init(&h->live);
+  shT_init_unsized(&h->live);  /* searched by address only */
   h->recent = NULL;
   if (in->external && (rc = shF_external_open(m, in->external, &h->ops)) != SH_OK) return rc;
   for (i = 0; !in->external && i < sizeof policies / sizeof policies[0]; i++)

@@ -52,12 +52,18 @@ void shT_init2(sh_tree *t) {
   t->composite = 1;
 }
 
+void shT_init_unsized(sh_tree *t) {
+  shT_init(t);
+  t->unsized = 1;
+}
+
 void shT_free(sh_tree *t) {
-  int c = t->composite;
+  int c = t->composite, u = t->unsized;
   free(t->lraw);
   free(t->iraw);
   shT_init(t);
   t->composite = c;
+  t->unsized = u;
 }
 
 uint32_t shT_count(const sh_tree *t) {
@@ -411,6 +417,7 @@ static void imove(struct shT_inner *d, uint32_t di, const struct shT_inner *s, u
 static uint64_t max_of(const sh_tree *t, uint32_t x, uint32_t d) {
   uint64_t m = 0;
   uint32_t j;
+  if (t->unsized) return 0;
   if (d == t->height) {
     const struct shT_leaf *l = &t->lf[x];
     for (j = 0; j < l->n; j++) if (l->size[j] > m) m = l->size[j];
@@ -449,17 +456,22 @@ static void refresh(sh_tree *t, uint32_t x, uint32_t i, uint32_t d) {
 
 /* The summaries along the path, after one entry of the
 ** leaf (at index j) changed: the count by dc, a size from was to now (gone:
-** removed). A maximum is rescanned only when it may have shrunk. */
+** removed). A maximum is rescanned only when it may have shrunk, and no
+** higher than the first level where it stays what it was. */
 static void retell(sh_tree *t, const path *p, uint32_t j, int dc, uint64_t was, uint64_t now,
                    int gone) {
-  int first = j == 0;
+  int first = j == 0, sized = !t->unsized;
   uint32_t d = t->height;
   while (d-- > 0) {
     struct shT_inner *in = &t->in[p->node[d]];
     uint32_t i = p->idx[d];
     in->cnt[i] += (uint32_t)dc;
-    if (!gone && now >= in->max[i]) in->max[i] = now;
-    else if (was == in->max[i]) in->max[i] = max_of(t, in->kid[i], d + 1);
+    if (sized) {
+      uint64_t old = in->max[i];
+      if (!gone && now >= old) in->max[i] = now;
+      else if (was == old) in->max[i] = max_of(t, in->kid[i], d + 1);
+      sized = in->max[i] != old;
+    }
     if (first) first_of(t, in, i, d + 1);
     first = first && i == 0;
   }
@@ -858,7 +870,7 @@ static int check(const sh_tree *t, uint32_t x, uint32_t d, chk *c, int root) {
     if (in->n == 0 || in->n > IB || (root && in->n < 2)) return -1;
     for (i = 0; i < in->n; i++) {
       if (check(t, in->kid[i], d + 1, c, 0) != 0) return -1;
-      if (c->cnt == 0 || c->cnt != in->cnt[i] || c->max != in->max[i] ||
+      if (c->cnt == 0 || c->cnt != in->cnt[i] || (!t->unsized && c->max != in->max[i]) ||
           c->key != in->key[i] || c->a != in->a[i]) return -1;
       if (i == 0) { key = c->key; a = c->a; }
       cnt += c->cnt;

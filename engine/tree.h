@@ -22,10 +22,14 @@ typedef struct sh_tree {
   uint32_t icap, iused, ifree, nifree;
   uint32_t root, height, count;/* height 0: the root is a leaf */
   int composite;               /* order by (key, a) rather than key alone */
+  int unsized;                 /* sizes are never searched: no maxima kept */
 } sh_tree;
 
 void shT_init(sh_tree *t);
 void shT_init2(sh_tree *t);    /* a composite tree */
+/* A tree that keeps no maximum size: cheaper updates, but shT_max,
+** shT_first_fit and shT_first_fit_from must not be asked of it. */
+void shT_init_unsized(sh_tree *t);
 void shT_free(sh_tree *t);
 uint32_t shT_count(const sh_tree *t);
 /* Insert a key that is not present; 0, or -1 when out of memory (the tree unchanged). */

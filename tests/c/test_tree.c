@@ -316,6 +316,19 @@ int main(void) {
   CHECK_U64(shT_count(&t), 3);
   shT_free(&t);
 
+  /* an unsized tree keeps order and counts, not maxima */
+  shT_init_unsized(&t);
+  {
+    uint64_t i;
+    for (i = 0; i < 5000; i++) CHECK(shT_insert(&t, (i * 7919) % 5000 * 32, i, i, 0) == 0);
+    for (i = 0; i < 5000; i += 3) CHECK(shT_take_le(&t, i * 32 + 5, shT_le(&t, i * 32, &x) ? x.a : 0, &x) == 1);
+    CHECK(shT_check(&t) == 0);
+    CHECK_U64(shT_count(&t), 5000 - 1667);
+    CHECK(shT_le(&t, 3 * 32 + 40, &x) == 1 && x.key == 4 * 32);
+    CHECK_U64(shT_rank2(&t, 6 * 32, 0), 4);
+  }
+  shT_free(&t);
+
   sequential();
   random_run(0, 60000, 3000, 1 << 20, 0, 0);    /* plain keys, spread out */
   random_run(0, 40000, 400, 4096, 0, 0);        /* dense keys: many collisions */
