@@ -17,7 +17,7 @@ typedef struct fits {
   int implicit;                /* csapp: every block is walked, the prologue first */
   int sli;                     /* > 0: TLSF's two-level classes */
   uint64_t *bounds;            /* segregated: class upper bounds */
-  int nb;
+  int nb, pow2;                /* pow2: bounds 1, 2, 4, ... 2^63 */
   uint64_t A, H, F, MB, split;
   uint64_t start, end;         /* blocks tile [start, end) */
   sh_lists lists;
@@ -54,6 +54,8 @@ static uint64_t tlsf_round(const fits *s, uint64_t need) {
 static int insert_class(const fits *s, uint64_t size) {
   int lo = 0, hi;
   if (s->sli) return tlsf_class(s, size);
+  if (s->pow2)                 /* the first bound 2^k >= size; the last takes the rest */
+    return size <= 1 ? 0 : size > ((uint64_t)1 << 63) ? 63 : 64 - __builtin_clzll(size - 1);
   if (s->nb == 0) return 0;
   hi = s->nb - 1;
   while (lo < hi) {            /* the first bound >= size; the last class takes the rest */
@@ -113,12 +115,34 @@ static int add_free(sh_machine *m, fits *s, uint64_t b, uint64_t size, const sh_
   return SH_OK;
 }
 
+/* Take the free block at b (list c, place p) out of its list. */
+static uint64_t drop_at(fits *s, int c, sh_pos p, uint64_t b, uint64_t size) {
+  shFL_remove(&s->lists, c, p, b, size);
+  if (!s->alias) shT_remove(&s->byaddr, b);
+  s->free_bytes -= size;
+  return size;
+}
+
 /* Take the free block y (its entry in addrs(s)) out of its list. */
 static uint64_t drop_free(fits *s, const shT_node *y) {
-  shFL_remove(&s->lists, insert_class(s, y->size), place_of(s, y), y->key, y->size);
-  if (!s->alias) shT_remove(&s->byaddr, y->key);
-  s->free_bytes -= y->size;
-  return y->size;
+  return drop_at(s, insert_class(s, y->size), place_of(s, y), y->key, y->size);
+}
+
+/* The free block at b (list c, place p) becomes [nb, nb + ns) and moves to
+** the list and place its new size calls for; its address entry is rewritten
+** where it lies (nothing free lies between b and nb). Not for alias lists. */
+static int refile(sh_machine *m, fits *s, int c, sh_pos p, uint64_t b, uint64_t size,
+                  uint64_t nb, uint64_t ns, const sh_pos *keep) {
+  sh_pos np;
+  shT_node nv;
+  shFL_remove(&s->lists, c, p, b, size);
+  if (shFL_insert(&s->lists, insert_class(s, ns), nb, ns, keep, &np) != 0)
+    return shM_err(m, SH_ERR_NOMEM, "heap: out of host memory");
+  nv.key = nb; nv.size = ns; nv.a = np.key; nv.b = np.sub;
+  shT_update(&s->byaddr, b, 0, &nv);
+  s->free_bytes = s->free_bytes - size + ns;
+  tag(m, s, nb, ns, 0);
+  return SH_OK;
 }
 
 /* Take the free block at b out of its list; its place in *p. */
@@ -154,7 +178,7 @@ static uint64_t implicit_steps(sh_machine *m, uint64_t addr, uint64_t free_befor
 
 static int search_one(sh_machine *m, fits *s, int c, uint64_t need, uint64_t *steps,
                       shT_node *x) {
-  const sh_lists *ls = &s->lists;
+  sh_lists *ls = &s->lists;
   uint64_t n = shFL_count(ls, c), rank = 0;
   int got = 0;
   switch (s->fit) {
@@ -314,8 +338,14 @@ static int alloc(sh_machine *m, void *st, uint64_t n, uint64_t align,
     tag(m, s, b + bs, size - bs, 0);
     m->c.splits++;
     size = bs;
+  } else if (align <= s->A && size - bs >= s->split && !s->alias) {
+    /* a split whose remainder changes list: one address entry, rewritten */
+    same = insert_class(s, size - bs) == c;
+    if ((rc = refile(m, s, c, p, b, size, b + bs, size - bs, same ? &p : NULL)) != SH_OK) return rc;
+    m->c.splits++;
+    size = bs;
   } else {
-    remove_free(s, b, &p);
+    drop_at(s, c, p, b, size);
     if (align > s->A) {
       uint64_t pay = up(b + s->H, align);
       if (pay - s->H - b != 0 && pay - s->H - b < s->MB) pay = up(b + s->H + s->MB, align);
@@ -371,6 +401,10 @@ static int release(sh_machine *m, void *st, uint64_t b, uint64_t size) {
         reshape(s, prev ? &y : &z, nb, ns) == 0) {
       tag(m, s, nb, ns, 0);
       return SH_OK;
+    }
+    if ((prev || next) && !s->alias) {
+      const shT_node *w = prev ? &y : &z;
+      return refile(m, s, insert_class(s, w->size), place_of(s, w), w->key, w->size, nb, ns, NULL);
     }
     if (prev) drop_free(s, &y);
     else if (next) drop_free(s, &z);
@@ -475,6 +509,7 @@ static int setup_classes(sh_machine *m, fits *s, const sh_heap_config *c, int *n
     if ((s->bounds = malloc(64 * sizeof *s->bounds)) == NULL)
       return shM_err(m, SH_ERR_NOMEM, "heap: out of host memory");
     for (i = 0; i < 64; i++) s->bounds[i] = (uint64_t)1 << i;
+    s->pow2 = 1;
   } else {
     if (c->nclasses < 1 || c->nclasses > 4096)
       return shM_err(m, SH_ERR_ARG, "heap: classes must list 1 to 4096 bounds, not %d", c->nclasses);
