@@ -7,15 +7,27 @@
 #include "internal.h"
 
 #define NOLINE UINT64_MAX      /* an empty way's tag: no block number reaches it */
+#define DIRTY 0x80
+#define LOW7 0x7f7f7f7f7f7f7f7full
+#define ONES 0x0101010101010101ull
 
 typedef struct level {
   uint64_t *tag;               /* sets * ways block numbers (address >> shift) */
-  uint8_t *dirty;
+  /* A byte a way: the dirty bit (DIRTY) and a 7-bit fingerprint of the
+  ** block, 0 when the way is empty; a miss is told from eight ways' bytes
+  ** at a time, without reading their tags. */
+  uint8_t *meta;
+  /* lru and fifo keep each set as a ring, newest first from the way head[set]
+  ** names: a miss evicts the oldest way and makes it the newest by moving
+  ** head back one, with no lines moved.  NULL for random (ways stay put). */
+  uint32_t *head;
   uint64_t sets, mask;         /* mask = sets - 1 when sets is a power of two, else 0 */
   /* The block touched last and its slot: it is the most recent line of its
   ** set, so touching it again changes nothing but counters (any policy). */
   uint64_t last, last_slot;
   uint32_t ways, shift, latency;
+  uint32_t setbits;            /* log2 sets when a power of two, else 0 */
+  int below;                   /* the level this one's dirty lines go to (n: memory) */
   sh_replace replace;
   sh_level_kind kind;
   char name[16];
@@ -28,6 +40,10 @@ struct sh_cache {
   int n;
   level lv[SH_CACHE_MAX_LEVELS];
   int first[SH_ACCESS_KINDS];  /* the first level each kind of access looks in, or n */
+  /* Per kind: whether a miss inside one line may take quick() (it fills
+  ** and no store passes on down), and whether it leaves lines dirty. */
+  uint8_t quick[SH_ACCESS_KINDS], dirties[SH_ACCESS_KINDS];
+  uint32_t minshift;           /* the smallest line of any level, log2 */
   uint32_t memory;
   sh_write_policy write;
   int allocate;
@@ -89,7 +105,7 @@ static int checklevel(const sh_cache_level *l, char *err, size_t len) {
   if (l->size == 0 || l->size % ((uint64_t)l->line * l->ways) != 0)
     return refuse(err, len, "cache level %s: size %llu is not a multiple of line * ways (%llu)",
                   nm, (unsigned long long)l->size, (unsigned long long)l->line * l->ways);
-  if (l->size / l->line > ((uint64_t)1 << 24))   /* the host keeps 9 bytes a line */
+  if (l->size / l->line > ((uint64_t)1 << 24))   /* the host keeps 9 bytes a line, 4 a set */
     return refuse(err, len, "cache level %s: %llu lines are more than this model keeps (16 Mi)",
                   nm, (unsigned long long)(l->size / l->line));
   if ((unsigned)l->replace > SH_REPLACE_RANDOM || (unsigned)l->kind > SH_LEVEL_DATA)
@@ -119,23 +135,34 @@ static int setup(sh_cache *c, const sh_cache_config *cfg, char *err, size_t len)
     l->shift = log2u(src->line);
     l->sets = src->size / src->line / src->ways;
     l->mask = pow2(l->sets) ? l->sets - 1 : 0;
+    l->setbits = pow2(l->sets) ? log2u(l->sets) : 0;
     l->latency = src->latency;
     l->replace = src->replace;
     l->kind = src->kind;
     snprintf(l->name, sizeof l->name, "%s", src->name[0] ? src->name : "L?");
     l->tag = malloc(l->sets * l->ways * sizeof *l->tag);
-    l->dirty = calloc(l->sets * l->ways, 1);
-    if (!l->tag || !l->dirty) {
+    l->meta = calloc(l->sets * l->ways, 1);
+    l->head = l->replace != SH_REPLACE_RANDOM ? calloc(l->sets, sizeof *l->head) : NULL;
+    if (!l->tag || !l->meta || (!l->head && l->replace != SH_REPLACE_RANDOM)) {
       if (err && len) snprintf(err, len, "cache: out of host memory");
       return SH_ERR_NOMEM;
     }
   }
+  for (i = 0; i < c->n; i++)
+    for (c->lv[i].below = i + 1; c->lv[i].below < c->n &&
+         c->lv[c->lv[i].below].kind == SH_LEVEL_INSTR; c->lv[i].below++) {}
+  c->minshift = 63;
+  for (i = 0; i < c->n; i++)
+    if (c->lv[i].shift < c->minshift) c->minshift = c->lv[i].shift;
   for (k = 0; k < SH_ACCESS_KINDS; k++) {
     c->first[k] = c->n;
     for (i = c->n - 1; i >= 0; i--)
       if (c->lv[i].kind == SH_LEVEL_UNIFIED ||
           c->lv[i].kind == (k == SH_FETCH ? SH_LEVEL_INSTR : SH_LEVEL_DATA))
         c->first[k] = i;
+    c->quick[k] = (uint8_t)(c->first[k] < c->n && (k != SH_WRITE ||
+                            (c->allocate && c->write != SH_WRITE_THROUGH)));
+    c->dirties[k] = (uint8_t)(k == SH_WRITE && c->write == SH_WRITE_BACK);
   }
   return SH_OK;
 }
@@ -166,7 +193,8 @@ void sh_cache_close(sh_cache *c) {
   if (c == NULL) return;
   for (i = 0; i < SH_CACHE_MAX_LEVELS; i++) {
     free(c->lv[i].tag);
-    free(c->lv[i].dirty);
+    free(c->lv[i].meta);
+    free(c->lv[i].head);
   }
   free(c);
 }
@@ -177,7 +205,8 @@ void sh_cache_invalidate(sh_cache *c) {
   for (i = 0; i < c->n; i++) {
     level *l = &c->lv[i];
     for (k = 0; k < l->sets * l->ways; k++) l->tag[k] = NOLINE;
-    memset(l->dirty, 0, l->sets * l->ways);
+    memset(l->meta, 0, l->sets * l->ways);
+    if (l->head) memset(l->head, 0, l->sets * sizeof *l->head);
     l->last = NOLINE;
   }
 }
@@ -213,59 +242,116 @@ static uint32_t uniform(uint64_t *s, uint32_t n) {
   }
 }
 
-/* Move slot i of a set to the front (most recent), the ones before it down. */
-static void to_front(level *l, uint64_t base, uint32_t i) {
-  uint64_t t = l->tag[base + i];
-  uint8_t d = l->dirty[base + i];
-  memmove(l->tag + base + 1, l->tag + base, i * sizeof *l->tag);
-  memmove(l->dirty + base + 1, l->dirty + base, i);
-  l->tag[base] = t;
-  l->dirty[base] = d;
+/* The way n places after way h in a ring of ways. */
+static uint32_t step(uint32_t h, uint32_t n, uint32_t ways) {
+  return h + n < ways ? h + n : h + n - ways;
 }
 
-/* Look block up at level l.  Returns 1 on a hit.  On a miss the block is
-** brought in when fill is set; a dirty line it pushes out is left in *wb.
-** A set is kept in order: by recency (lru) or by fill time (fifo), newest
-** first, so the victim is always the last way and empty ways sit at the
-** end; random keeps ways in place and picks one uniformly. */
-static int ref(sh_cache *c, level *l, uint64_t block, int write, int fill, uint64_t *wb) {
-  uint64_t set, base;
-  const uint64_t *t;
-  uint32_t w, found = 0, last = l->ways - 1;
-  if (block == l->last) {
-    if (write && c->write == SH_WRITE_BACK) l->dirty[l->last_slot] = 1;
-    return 1;
+/* A block's fingerprint: 1 to 127 (0 marks an empty way).  Hashed from
+** the bits above the set index, so neighbouring lines that share a set
+** (a run of heap, say) get well spread fingerprints. */
+static uint8_t print(const level *l, uint64_t block) {
+  uint8_t f = (uint8_t)(((block >> l->setbits) * 0x9e3779b97f4a7c15ull) >> 57);
+  return f ? f : 1;
+}
+
+/* The way of a set (tags t, meta bytes m) that holds block, or ways when
+** none does.  Eight ways' fingerprints are compared in one word: only a
+** group where one matches has its tags read. */
+static uint32_t find(const level *l, const uint64_t *t, const uint8_t *m, uint64_t block) {
+  uint64_t want = print(l, block) * ONES;
+  uint32_t ways = l->ways, w = 0, j;
+  for (; w + 8 <= ways; w += 8) {
+    uint64_t x;
+    memcpy(&x, m + w, 8);
+    x = (x & LOW7) ^ want;                        /* a zero byte: a match */
+    if ((~((x + LOW7) | x) & ~LOW7) != 0)
+      for (j = w; j < w + 8; j++)
+        if (t[j] == block) return j;
   }
-  set = l->mask ? block & l->mask : block % l->sets;
-  base = set * l->ways;
-  t = l->tag + base;
-  /* Branch-free compare: at most one way holds the block. */
-  for (w = 0; w < l->ways; w++) found |= (uint32_t)(t[w] == block) * (w + 1);
-  if (found) {
-    w = found - 1;
-    if (l->replace == SH_REPLACE_LRU && w != 0) { to_front(l, base, w); w = 0; }
-    if (write && c->write == SH_WRITE_BACK) l->dirty[base + w] = 1;
+  for (; w < ways; w++)
+    if (t[w] == block) return w;
+  return ways;
+}
+
+/* lru: the line in way w becomes the newest (way h); the lines that were
+** newer than it move one place older. */
+static void promote(uint64_t *t, uint8_t *m, uint32_t ways, uint32_t h, uint32_t w) {
+  uint64_t tw = t[w];
+  uint8_t mw = m[w];
+  while (w != h) {
+    uint32_t prev = w == 0 ? ways - 1 : w - 1;
+    t[w] = t[prev];
+    m[w] = m[prev];
+    w = prev;
+  }
+  t[h] = tw;
+  m[h] = mw;
+}
+
+/* random: an empty way first, else one drawn uniformly. */
+static uint32_t draw(sh_cache *c, const uint64_t *t, uint32_t ways) {
+  uint32_t w;
+  for (w = 0; w < ways && t[w] != NOLINE; w++) {}
+  return w < ways ? w : uniform(&c->rng, ways);
+}
+
+/* Look block up at level l; dirty: a store that leaves the line dirty.
+** Returns 1 on a hit.  On a miss the block is brought in when fill is
+** set; a dirty line it pushes out is left in *wb.  A set is kept in
+** order: by recency (lru) or by fill time (fifo), newest first, so the
+** victim is always the oldest way and empty ways are the oldest; random
+** keeps ways in place and picks one uniformly. */
+static int lookup(sh_cache *c, level *l, uint64_t block, uint64_t set, uint32_t h,
+                  int dirty, int fill, uint64_t *wb) {
+  uint32_t w, ways = l->ways;
+  uint64_t base = set * ways, *t = l->tag + base;
+  uint8_t *m = l->meta + base;
+  w = find(l, t, m, block);
+  if (w < ways) {
+    if (w != h && l->replace == SH_REPLACE_LRU) {
+      promote(t, m, ways, h, w);
+      w = h;
+    }
+    if (dirty) m[w] |= DIRTY;
     l->last = block;
     l->last_slot = base + w;
     return 1;
   }
   if (!fill) return 0;
-  if (l->replace == SH_REPLACE_RANDOM) {
-    for (w = 0; w < l->ways && t[w] != NOLINE; w++) {}     /* an empty way first */
-    if (w == l->ways) w = uniform(&c->rng, l->ways);
+  if (l->head) {                       /* the oldest way becomes the newest */
+    w = h = (h ? h : ways) - 1;
+    l->head[set] = h;
   } else {
-    w = last;
+    w = draw(c, t, ways);
   }
   if (t[w] != NOLINE) {
     l->evictions++;
-    if (l->dirty[base + w]) { l->writebacks++; *wb = t[w]; }
+    if (m[w] & DIRTY) { l->writebacks++; *wb = t[w]; }
   }
-  l->tag[base + w] = block;
-  l->dirty[base + w] = (uint8_t)(write && c->write == SH_WRITE_BACK);
-  if (l->replace != SH_REPLACE_RANDOM && w != 0) { to_front(l, base, w); w = 0; }
+  t[w] = block;
+  m[w] = (uint8_t)(print(l, block) | (dirty ? DIRTY : 0));
   l->last = block;
   l->last_slot = base + w;
   return 0;
+}
+
+/* The line touched last, then the newest way of the set, then lookup(). */
+static int ref(sh_cache *c, level *l, uint64_t block, int dirty, int fill, uint64_t *wb) {
+  uint64_t set, slot;
+  uint32_t h;
+  if (block == l->last) {
+    if (dirty) l->meta[l->last_slot] |= DIRTY;
+    return 1;
+  }
+  set = l->mask ? block & l->mask : block % l->sets;
+  h = l->head ? l->head[set] : 0;
+  slot = set * l->ways + h;
+  if (l->tag[slot] != block) return lookup(c, l, block, set, h, dirty, fill, wb);
+  if (dirty) l->meta[slot] |= DIRTY;
+  l->last = block;
+  l->last_slot = slot;
+  return 1;
 }
 
 static int serves(const level *l, int kind) {
@@ -276,15 +362,25 @@ static int serves(const level *l, int kind) {
 /* A dirty line of level i goes to the next data level down (or memory).
 ** It is traffic, not a demand access: it moves lines and may push out
 ** further dirty lines, but is not counted in accesses, hits or misses. */
+static void writeback(sh_cache *c, int i, uint64_t block);
+
+static void pushed(sh_cache *c, int i, uint64_t block) {
+  if (c->lv[i].below == c->n) c->mem_writes++;   /* the usual case, without a call */
+  else writeback(c, i, block);
+}
+
 static void writeback(sh_cache *c, int i, uint64_t block) {
-  uint64_t a = block << c->lv[i].shift, end = a + ((uint64_t)1 << c->lv[i].shift), b;
-  int j;
-  for (j = i + 1; j < c->n && !serves(&c->lv[j], SH_WRITE); j++) {}
-  if (j == c->n) { c->mem_writes++; return; }
-  for (b = a >> c->lv[j].shift; b <= (end - 1) >> c->lv[j].shift; b++) {
-    uint64_t wb = NOLINE;
-    ref(c, &c->lv[j], b, 1, 1, &wb);
-    if (wb != NOLINE) writeback(c, j, wb);
+  int j = c->lv[i].below;
+  uint32_t from = c->lv[i].shift, to = c->lv[j].shift;
+  uint64_t b, last, wb;
+  /* The lines of level j that level i's line covers: one unless j's are smaller. */
+  b = to >= from ? block >> (to - from) : block << (from - to);
+  last = to >= from ? b : b + ((uint64_t)1 << (from - to)) - 1;
+  for (;; b++) {
+    wb = NOLINE;
+    ref(c, &c->lv[j], b, c->write == SH_WRITE_BACK, 1, &wb);
+    if (wb != NOLINE) pushed(c, j, wb);
+    if (b == last) break;
   }
 }
 
@@ -295,7 +391,7 @@ static void writeback(sh_cache *c, int i, uint64_t block) {
 ** reached: where the data came from, or, writing through, memory. */
 static uint32_t slow(sh_cache *c, uint64_t addr, uint32_t size, int kind, int cat) {
   int write = kind == SH_WRITE, i, served = 0;
-  int fill = !write || c->allocate;
+  int fill = !write || c->allocate, dirty = write && c->write == SH_WRITE_BACK;
   uint64_t end = addr + (size ? size : 1) - 1;
   if (end < addr) end = UINT64_MAX;
   for (i = c->first[kind]; i < c->n; i++) {
@@ -307,8 +403,8 @@ static uint32_t slow(sh_cache *c, uint64_t addr, uint32_t size, int kind, int ca
     l->cacc[cat]++;
     for (b = addr >> l->shift; ; b++) {
       uint64_t wb = NOLINE;
-      miss |= !ref(c, l, b, write, fill, &wb);
-      if (wb != NOLINE) writeback(c, i, wb);
+      miss |= !ref(c, l, b, dirty, fill, &wb);
+      if (wb != NOLINE) pushed(c, i, wb);
       if (b == last) break;
     }
     if (miss) {
@@ -327,25 +423,62 @@ static uint32_t slow(sh_cache *c, uint64_t addr, uint32_t size, int kind, int ca
   return c->memory;
 }
 
+/* slow() for the common case: an access inside one line of every level,
+** that fills on a miss and that no level passes on (not a store writing
+** through), so it looks up one line a level and memory is only read. */
+static uint32_t quick(sh_cache *c, uint64_t addr, int kind, int cat, uint64_t set, uint32_t h) {
+  int i, dirty = c->dirties[kind];
+  for (i = c->first[kind]; i < c->n; i++) {
+    level *l = &c->lv[i];
+    uint64_t wb = NOLINE;
+    int hit;
+    if (!serves(l, kind)) continue;
+    l->acc[kind]++;
+    l->cacc[cat]++;
+    /* The first level's shortcuts have missed: its set and newest way are known. */
+    hit = i == c->first[kind] ? lookup(c, l, addr >> l->shift, set, h, dirty, 1, &wb)
+                              : ref(c, l, addr >> l->shift, dirty, 1, &wb);
+    if (wb != NOLINE) pushed(c, i, wb);
+    if (hit) return l->latency;
+    l->miss[kind]++;
+    l->cmiss[cat]++;
+  }
+  c->mem_reads++;
+  return c->memory;
+}
+
 uint32_t sh_cache_access(sh_cache *c, uint64_t addr, uint32_t size, sh_access_kind k, int cat) {
   int i;
   if ((unsigned)k >= SH_ACCESS_KINDS) k = SH_READ;
+  if ((unsigned)cat >= SH_COST_N) cat = SH_COST_MEMORY;
   i = c->first[k];
-  if (i < c->n && (unsigned)cat < SH_COST_N) {
+  if (i < c->n && (k != SH_WRITE || c->write != SH_WRITE_THROUGH)) {
     level *l = &c->lv[i];
-    uint64_t b = addr >> l->shift;
-    /* The streaming shortcut: the line touched last is its set's most
-    ** recent, so a load (or a write-back store) inside it is a hit that
-    ** changes no replacement state. */
-    if (b == l->last && ((addr + size - (size != 0)) >> l->shift) == b &&
-        (k != SH_WRITE || c->write != SH_WRITE_THROUGH)) {
-      if (k == SH_WRITE && c->write == SH_WRITE_BACK) l->dirty[l->last_slot] = 1;
+    uint64_t b = addr >> l->shift, end = addr + size - (size != 0), slot;
+    if ((end >> l->shift) == b) {
+      /* The shortcuts, for an access inside one line that no store must
+      ** carry on past this level: the line touched last, or the newest
+      ** line of its set, is a hit that changes no replacement state. */
+      if (b == l->last) {
+        slot = l->last_slot;
+      } else {
+        uint64_t set = l->mask ? b & l->mask : b % l->sets;
+        uint32_t h = l->head ? l->head[set] : 0;
+        slot = set * l->ways + h;
+        if (l->tag[slot] != b) {
+          if (c->quick[k] && ((addr ^ end) >> c->minshift) == 0)
+            return quick(c, addr, (int)k, cat, set, h);
+          return slow(c, addr, size, (int)k, cat);
+        }
+        l->last = b;
+        l->last_slot = slot;
+      }
+      if (c->dirties[k]) l->meta[slot] |= DIRTY;
       l->acc[k]++;
       l->cacc[cat]++;
       return l->latency;
     }
   }
-  if ((unsigned)cat >= SH_COST_N) cat = SH_COST_MEMORY;
   return slow(c, addr, size, (int)k, cat);
 }
 
@@ -369,7 +502,7 @@ uint64_t sh_cache_sweep(sh_cache *c, uint64_t addr, uint64_t count, int64_t stri
       if (end == 0 || next + (width ? width : 1) > end) continue;
       run = (end - (width ? width : 1) - next) / (uint64_t)stride + 1;
       if (run > count - i) run = count - i;
-      if (k == SH_WRITE && c->write == SH_WRITE_BACK) l->dirty[l->last_slot] = 1;
+      if (k == SH_WRITE && c->write == SH_WRITE_BACK) l->meta[l->last_slot] |= DIRTY;
       l->acc[k] += run;
       l->cacc[cat] += run;
       total += run * l->latency;
@@ -396,11 +529,16 @@ int sh_cache_levels(const sh_cache *c) {
 
 int sh_cache_lines(const sh_cache *c, int i, sh_line_fn fn, void *ud) {
   const level *l;
-  uint64_t k;
+  uint64_t set;
   if (i < 0 || i >= c->n) return SH_ERR_ARG;
   l = &c->lv[i];
-  for (k = 0; k < l->sets * l->ways; k++)
-    if (l->tag[k] != NOLINE && fn(ud, l->tag[k] << l->shift, l->dirty[k]) != 0) break;
+  for (set = 0; set < l->sets; set++) {
+    uint32_t h = l->head ? l->head[set] : 0, p;
+    for (p = 0; p < l->ways; p++) {
+      uint64_t k = set * l->ways + step(h, p, l->ways);
+      if (l->tag[k] != NOLINE && fn(ud, l->tag[k] << l->shift, (l->meta[k] & DIRTY) != 0) != 0) return SH_OK;
+    }
+  }
   return SH_OK;
 }
 

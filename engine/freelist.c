@@ -12,6 +12,7 @@ int shFL_init(sh_lists *ls, int n, int order, int sized) {
   ls->order = order;
   ls->sized = sized;
   ls->n = n;
+  ls->spot_list = -1;
   ls->l = calloc((size_t)n, sizeof *ls->l);
   ls->bits = calloc((size_t)(n + 63) / 64, sizeof *ls->bits);
   if (ls->l == NULL || ls->bits == NULL) { shFL_free(ls); return -1; }
@@ -70,7 +71,7 @@ int shFL_insert(sh_lists *ls, int i, uint64_t addr, uint64_t size, const sh_pos 
 
 void shFL_remove(sh_lists *ls, int i, sh_pos p, uint64_t addr, uint64_t size) {
   sh_flist *f = &ls->l[i];
-  if (!shT_remove2(&f->list, p.key, p.sub)) return;
+  if (!shT_remove_spot(&f->list, i == ls->spot_list ? &ls->spot : NULL, p.key, p.sub)) return;
   if (ls->sized) shT_remove2(&f->bysize, size, scalar(ls, p, addr));
   f->bytes -= size;
   if (shT_count(&f->list) == 0) ls->bits[i / 64] &= ~((uint64_t)1 << (i % 64));
@@ -89,7 +90,8 @@ int shFL_reshape(sh_lists *ls, int i, sh_pos p, uint64_t addr, uint64_t size,
   if (ls->sized && moved &&
       shT_insert(&f->bysize, nsize, nsize, scalar(ls, *np, naddr), naddr) != 0) return -1;
   nv.key = np->key; nv.a = np->sub; nv.size = nsize; nv.b = naddr;
-  if (!shT_update(&f->list, p.key, p.sub, &nv)) return -1;
+  if (!shT_update_spot(&f->list, i == ls->spot_list ? &ls->spot : NULL, p.key, p.sub, &nv))
+    return -1;
   if (ls->sized && moved) shT_remove2(&f->bysize, size, scalar(ls, p, addr));
   f->bytes = f->bytes - size + nsize;
   return 0;
@@ -99,8 +101,9 @@ uint64_t shFL_count(const sh_lists *ls, int i) {
   return shT_count(&ls->l[i].list);
 }
 
-int shFL_first(const sh_lists *ls, int i, uint64_t need, uint64_t *rank, shT_node *out) {
-  return shT_first_fit(&ls->l[i].list, need, rank, out);
+int shFL_first(sh_lists *ls, int i, uint64_t need, uint64_t *rank, shT_node *out) {
+  ls->spot_list = i;
+  return shT_first_fit_spot(&ls->l[i].list, need, rank, out, &ls->spot);
 }
 
 int shFL_first_from(const sh_lists *ls, int i, sh_pos from, uint64_t need, uint64_t *rank,
@@ -113,12 +116,15 @@ int shFL_best(const sh_lists *ls, int i, uint64_t need, shT_node *out) {
   shT_node y;
   sh_pos p;
   if (!shT_ge2(&f->bysize, need, 0, &y)) return 0;
-  p = place((sh_lists *)ls, y.b, y.key, NULL);
   if (ls->order == SH_ORD_LIFO || ls->order == SH_ORD_FIFO) {
-    p.key = y.a;
+    p.key = y.a;               /* an arrival number: place() would draw a new one */
     p.sub = 0;
+  } else {
+    p = place((sh_lists *)ls, y.b, y.key, NULL);
   }
-  return shT_find2(&f->list, p.key, p.sub, out);
+  /* the list's entry, as shFL_insert made it: no second search */
+  if (out) { out->key = p.key; out->size = y.size; out->a = p.sub; out->b = y.b; }
+  return 1;
 }
 
 int shFL_worst(const sh_lists *ls, int i, shT_node *out) {

@@ -21,6 +21,8 @@ typedef struct sh_lists {
   sh_flist *l;
   uint64_t *bits;              /* which lists are non-empty */
   uint64_t seq;                /* LIFO and FIFO positions are arrival numbers */
+  shT_spot spot;               /* where the last first fit found its block, */
+  int spot_list;               /* in this list (-1: none): taking or splitting it needs no search */
 } sh_lists;
 
 int shFL_init(sh_lists *ls, int n, int order, int sized);
@@ -38,7 +40,7 @@ int shFL_reshape(sh_lists *ls, int i, sh_pos p, uint64_t addr, uint64_t size,
                  uint64_t naddr, uint64_t nsize, sh_pos *np);
 uint64_t shFL_count(const sh_lists *ls, int i);
 /* 1 with the block's entry of ls->l[i].list in *out; 0 when none fits. */
-int shFL_first(const sh_lists *ls, int i, uint64_t need, uint64_t *rank, shT_node *out);
+int shFL_first(sh_lists *ls, int i, uint64_t need, uint64_t *rank, shT_node *out);
 int shFL_first_from(const sh_lists *ls, int i, sh_pos from, uint64_t need, uint64_t *rank,
                     shT_node *out);
 int shFL_best(const sh_lists *ls, int i, uint64_t need, shT_node *out);

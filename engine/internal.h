@@ -3,6 +3,7 @@
 #ifndef SH_INTERNAL_H
 #define SH_INTERNAL_H
 
+#include <string.h>
 #include "stackheap.h"
 #include "tree.h"
 #include "trace.h"            /* shI_map, the id map the heap keeps its history in */
@@ -13,14 +14,18 @@
 
 /* ---- space.c: sparse simulated memory ---- */
 typedef struct sh_page {
-  uint64_t no;                 /* page number; data follows */
-  uint8_t data[SH_PAGE_SIZE];
+  uint64_t no;                 /* page number */
+  uint8_t *data;               /* SH_PAGE_SIZE bytes in a slab; NULL: an empty slot */
 } sh_page;
 
 typedef struct sh_space {
-  sh_page **slots;             /* open-addressing table of pages */
+  sh_page *slots;              /* open-addressing table of pages, inline */
   size_t cap, count;
-  sh_page *last;               /* the page touched last: most accesses repeat it */
+  int bits;                    /* cap == 1 << bits */
+  uint64_t lastno;             /* the page touched last: most accesses repeat it */
+  uint8_t *last;
+  struct shP_slab *slabs;      /* where pages come from, newest first */
+  size_t spare;                /* pages of the newest slab not handed out yet */
 } sh_space;
 
 void shP_init(sh_space *s);
@@ -31,6 +36,26 @@ int shP_write(sh_space *s, uint64_t addr, const void *buf, size_t n);
 uint64_t shP_get(sh_space *s, uint64_t addr, int width);
 int shP_put(sh_space *s, uint64_t addr, uint64_t v, int width);
 uint8_t *shP_span(sh_space *s, uint64_t addr, size_t n, size_t *len, int create);
+/* Host bytes the pages and their table take. */
+size_t shP_host_bytes(const sh_space *s);
+/* The simulated machine is little-endian whatever the host is; on a
+** little-endian host (the test folds to a constant) a word is one copy. */
+static inline int shP_host_le(void) {
+  const union { uint16_t u; uint8_t b[2]; } one = { 1 };
+  return one.b[0];
+}
+static inline uint64_t shP_load_le(const uint8_t *b) {
+  uint64_t v = 0;
+  int i;
+  if (shP_host_le()) { memcpy(&v, b, 8); return v; }
+  for (i = 7; i >= 0; i--) v = v << 8 | b[i];
+  return v;
+}
+static inline void shP_store_le(uint8_t *b, uint64_t v) {
+  int i;
+  if (shP_host_le()) { memcpy(b, &v, 8); return; }
+  for (i = 0; i < 8; i++) { b[i] = (uint8_t)v; v >>= 8; }
+}
 
 /* ---- stack.c ---- */
 struct sh_layout {

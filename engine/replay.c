@@ -7,21 +7,23 @@
 
 #define U(x) ((unsigned long long)(x))
 #define KEEP 16                 /* failed checks whose messages are kept */
-#define CHUNK 65536             /* a multiple of the pattern's period */
+#define IDCHUNK 4096            /* live-id slots allocated at a time */
 
 struct sh_replay {
   sh_machine *m;
   char *name;
   int flags;
-  shI_slot *dense;              /* live ids below ndense: slot [id], key = id when live */
-  size_t ndense, ndlive;
+  shI_slot **dense;             /* live ids below ndense: [id / IDCHUNK][id % IDCHUNK], */
+  size_t ndense, ndlive;        /* key = id + 1 when live; chunks NULL until used */
   shI_map live;                 /* the other live ids -> a payload, b requested size */
   FILE *log;
   uint64_t ops, errors;
   char *errs[KEEP];
   int nerrs;
   char msg[640];
-  uint8_t *pat, *got;           /* CHUNK bytes each */
+  uint64_t perh;                /* the hash whose bytes per holds, when perok */
+  int perok;
+  uint8_t per[2048 + SH_PAGE_SIZE];  /* a period and a page: any page's span at any phase */
 };
 
 int sh_replay_new(sh_replay **out, sh_machine *m, const char *name, int flags) {
@@ -32,9 +34,7 @@ int sh_replay_new(sh_replay **out, sh_machine *m, const char *name, int flags) {
   r->flags = flags;
   shI_init(&r->live);
   r->name = malloc(strlen(name) + 1);
-  r->pat = malloc(CHUNK);
-  r->got = malloc(CHUNK);
-  if (r->name == NULL || r->pat == NULL || r->got == NULL) {
+  if (r->name == NULL) {
     snprintf(r->msg, sizeof r->msg, "replay: out of memory");
     return SH_ERR_NOMEM;
   }
@@ -43,14 +43,14 @@ int sh_replay_new(sh_replay **out, sh_machine *m, const char *name, int flags) {
 }
 
 void sh_replay_free(sh_replay *r) {
+  size_t k;
   int i;
   if (r == NULL) return;
   for (i = 0; i < r->nerrs; i++) free(r->errs[i]);
   shI_free(&r->live);
+  for (k = 0; k < r->ndense / IDCHUNK; k++) free(r->dense[k]);
   free(r->dense);
   free(r->name);
-  free(r->pat);
-  free(r->got);
   free(r);
 }
 
@@ -95,25 +95,35 @@ static void failed(sh_replay *r, const sh_op *op, const char *text) {
 ** a free), so most live in an array indexed by id: no hashing, and the slots
 ** of ids in use sit together.  Ids far beyond the live count go to the hash
 ** map, so a trace of ever-growing ids still replays in constant memory. */
-static shI_slot *get(sh_replay *r, uint64_t id) {
-  if (id < r->ndense && r->dense[id].key == id) return &r->dense[id];
-  return r->live.n ? shI_get(&r->live, id) : NULL;
+static shI_slot *dense(const sh_replay *r, uint64_t id) {
+  shI_slot *c = id < r->ndense ? r->dense[id / IDCHUNK] : NULL;
+  return c && c[id % IDCHUNK].key == id + 1 ? &c[id % IDCHUNK] : NULL;
 }
 
+static shI_slot *get(sh_replay *r, uint64_t id) {
+  shI_slot *x = dense(r, id);
+  return x || !r->live.n ? x : shI_get(&r->live, id);
+}
+
+/* The array comes in chunks allocated when an id first reaches them: it
+** grows without copying, and a dense slot's key is its id + 1, so a zeroed
+** chunk is all empty slots. */
 static shI_slot *put(sh_replay *r, uint64_t id, int *fresh) {
-  shI_slot *x = get(r, id);
+  shI_slot *x = get(r, id), **c;
   if (x != NULL) { *fresh = 0; return x; }
   if (id >= r->ndense && id < 2 * (r->ndlive + r->live.n) + 1024) {
-    size_t n = r->ndense ? r->ndense * 2 : 1024, i;
-    if (n <= id) n = (size_t)id + 1;
-    if ((x = realloc(r->dense, n * sizeof *x)) == NULL) return NULL;
-    for (i = r->ndense; i < n; i++) x[i].key = SHI_EMPTY;
-    r->dense = x;
-    r->ndense = n;
+    size_t n = r->ndense ? r->ndense / IDCHUNK * 2 : 1, i;
+    while (n * IDCHUNK <= id) n *= 2;
+    if ((c = realloc(r->dense, n * sizeof *c)) == NULL) return NULL;
+    for (i = r->ndense / IDCHUNK; i < n; i++) c[i] = NULL;
+    r->dense = c;
+    r->ndense = n * IDCHUNK;
   }
   if (id >= r->ndense) return shI_put(&r->live, id, fresh);
-  x = &r->dense[id];
-  x->key = id;
+  c = &r->dense[id / IDCHUNK];
+  if (*c == NULL && (*c = calloc(IDCHUNK, sizeof **c)) == NULL) return NULL;
+  x = &(*c)[id % IDCHUNK];
+  x->key = id + 1;
   x->a = x->b = 0;
   r->ndlive++;
   *fresh = 1;
@@ -121,8 +131,9 @@ static shI_slot *put(sh_replay *r, uint64_t id, int *fresh) {
 }
 
 static void del(sh_replay *r, uint64_t id) {
-  if (id < r->ndense && r->dense[id].key == id) {
-    r->dense[id].key = SHI_EMPTY;
+  shI_slot *x = dense(r, id);
+  if (x != NULL) {
+    x->key = 0;
     r->ndlive--;
   } else {
     shI_del(&r->live, id);
@@ -131,49 +142,118 @@ static void del(sh_replay *r, uint64_t id) {
 
 /* ---- payload integrity ---- */
 
-/* Byte i of id's payload.  The (i >> 3) term makes a block shifted by a
-** multiple of 8 bytes read wrong; the period is 2048 bytes. */
-void shY_pattern(uint8_t *p, uint64_t id, size_t n) {
+/* Byte i of a payload is byte i % 8 of the id's hash plus i / 8, so a block
+** shifted by a multiple of 8 bytes reads wrong; the period is 2048 bytes.
+** A word of 8 such bytes is the hash plus j in every byte, added without
+** carries between bytes: the pattern is made and checked a word at a time. */
+#define LOW7 0x7F7F7F7F7F7F7F7Full
+#define ONES 0x0101010101010101ull
+#define PERIOD 2048
+
+static uint64_t mix(uint64_t id) {
   uint64_t h = id + 0x9E3779B97F4A7C15ull;
-  size_t i;
   h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
   h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
-  h ^= h >> 31;
-  for (i = 0; i < n; i++) p[i] = (uint8_t)((h >> ((i & 7) * 8)) + (i >> 3));
+  return h ^ (h >> 31);
+}
+
+/* Word j of the payload whose hash is h, its byte k the payload's byte 8j+k. */
+static uint64_t word(uint64_t h, uint64_t j) {
+  uint64_t add = (j & 0xff) * ONES;
+  return ((h & LOW7) + (add & LOW7)) ^ ((h ^ add) & ~LOW7);
+}
+
+static uint8_t byte(uint64_t h, uint64_t i) {
+  return (uint8_t)((h >> ((i & 7) * 8)) + (i >> 3));
+}
+
+/* Bytes [from, from + n) of the payload, into p. */
+static void make(uint8_t *p, uint64_t h, uint64_t from, size_t n) {
+  size_t i = 0;
+  for (; i < n && (from + i) % 8 != 0; i++) p[i] = byte(h, from + i);
+  for (; i + 8 <= n; i += 8) shP_store_le(p + i, word(h, (from + i) >> 3));
+  for (; i < n; i++) p[i] = byte(h, from + i);
+}
+
+/* The first of the n bytes at p (NULL: an unbacked page, all zero) that is
+** not the payload's byte from + i, or n. */
+static size_t differs(const uint8_t *p, uint64_t h, uint64_t from, size_t n) {
+  size_t i = 0;
+  if (p == NULL) {
+    while (i < n && byte(h, from + i) == 0) i++;
+    return i;
+  }
+  for (; i < n && (from + i) % 8 != 0; i++)
+    if (p[i] != byte(h, from + i)) return i;
+  for (; i + 32 <= n; i += 32) {      /* four words, one branch */
+    uint64_t j = (from + i) >> 3;
+    if (((shP_load_le(p + i) ^ word(h, j)) | (shP_load_le(p + i + 8) ^ word(h, j + 1)) |
+         (shP_load_le(p + i + 16) ^ word(h, j + 2)) | (shP_load_le(p + i + 24) ^ word(h, j + 3))) != 0)
+      break;
+  }
+  for (; i + 8 <= n; i += 8)
+    if (shP_load_le(p + i) != word(h, (from + i) >> 3)) break;
+  for (; i < n; i++)
+    if (p[i] != byte(h, from + i)) return i;
+  return n;
+}
+
+void shY_pattern(uint8_t *p, uint64_t id, size_t n) {
+  make(p, mix(id), 0, n);
 }
 
 /* The machine's seed picks the bytes too, so a grader's payloads cannot be
 ** known in advance (a policy that writes the expected bytes back still fails). */
 static uint64_t seeded(const sh_replay *r, uint64_t id) {
-  return id ^ (r->m->cfg.seed * 0xD1B54A32D192ED03ull);
+  return mix(id ^ (r->m->cfg.seed * 0xD1B54A32D192ED03ull));
 }
 
-/* Fill [from, to) of the payload at addr with id's bytes. */
+/* The part of [at, end) of the payload at addr that lies in one page. */
+static uint8_t *span(sh_replay *r, uint64_t addr, uint64_t at, uint64_t end, size_t *len,
+                     int create) {
+  uint64_t n = end - at;
+  return shP_span(&r->m->space, addr + at, (size_t)(n < SH_PAGE_SIZE ? n : SH_PAGE_SIZE), len,
+                  create);
+}
+
+/* Long payloads (Lua's growing tables and buffers, re-verified at every
+** realloc) are copied and compared from one period of the pattern made
+** once: memcpy and memcmp outrun the word loop by far. */
+static const uint8_t *period(sh_replay *r, uint64_t h, uint64_t n) {
+  if (r->perok && r->perh == h) return r->per;
+  if (n < 2 * PERIOD) return NULL;
+  make(r->per, h, 0, sizeof r->per);
+  r->perh = h;
+  r->perok = 1;
+  return r->per;
+}
+
+/* Fill [from, to) of the payload at addr with id's bytes, in place.  Out of
+** host memory the rest stays unwritten, as a failed poke left it. */
 static void fill(sh_replay *r, uint64_t id, uint64_t addr, uint64_t from, uint64_t to) {
-  uint64_t off = from - from % CHUNK;
-  if (from >= to) return;
-  shY_pattern(r->pat, seeded(r, id), (size_t)(to - off < CHUNK ? to - off : CHUNK));
+  uint64_t h = seeded(r, id);
+  const uint8_t *per = period(r, h, to - from);
   while (from < to) {
-    uint64_t in = from % CHUNK, n = CHUNK - in;
-    if (n > to - from) n = to - from;
-    sh_poke(r->m, addr + from, r->pat + in, (size_t)n);
-    from += n;
+    size_t len;
+    uint8_t *p = span(r, addr, from, to, &len, 1);
+    if (p == NULL) return;
+    if (per) memcpy(p, per + from % PERIOD, len);
+    else make(p, h, from, len);
+    from += len;
   }
 }
 
 /* The first byte of [0, n) at addr that is not id's, or n. */
 static uint64_t verify(sh_replay *r, uint64_t id, uint64_t addr, uint64_t n) {
-  uint64_t done = 0;
-  if (n == 0) return 0;
-  shY_pattern(r->pat, seeded(r, id), (size_t)(n < CHUNK ? n : CHUNK));
+  uint64_t h = seeded(r, id), done = 0;
+  const uint8_t *per = period(r, h, n);
   while (done < n) {
-    size_t k = (size_t)(n - done < CHUNK ? n - done : CHUNK), i;
-    sh_peek(r->m, addr + done, r->got, k);
-    if (memcmp(r->got, r->pat, k) != 0) {
-      for (i = 0; i < k && r->got[i] == r->pat[i]; i++) {}
-      return done + i;
-    }
-    done += k;
+    size_t len, at;
+    const uint8_t *p = span(r, addr, done, n, &len, 0);
+    if ((!per || !p || memcmp(p, per + done % PERIOD, len) != 0) &&
+        (at = differs(p, h, done, len)) < len)
+      return done + at;
+    done += len;
   }
   return n;
 }

@@ -8,7 +8,7 @@
 #define IB 15                  /* children per inner node */
 #define NODE 512               /* bytes a node takes, aligned to cache lines */
 #define NONE UINT32_MAX
-#define MAXH 40                /* far above any height 2^32 entries can reach */
+#define MAXH SHT_MAXH
 
 /* A node with fewer than FEW entries after a removal borrows from or merges
 ** with a neighbour; merging only below MERGE leaves room on both sides, so an
@@ -284,23 +284,31 @@ uint64_t shT_max(const sh_tree *t) {
 /* The leftmost fitting entry of subtree x at depth d, whose maximum fits;
 ** r counts the entries ordered before the subtree. */
 static int fit_down(const sh_tree *t, uint32_t x, uint32_t d, uint64_t need, uint64_t r,
-                    uint64_t *rank, shT_node *out) {
+                    uint64_t *rank, shT_node *out, shT_spot *sp) {
   const struct shT_leaf *l;
   uint32_t i;
   for (; d < t->height; d++) {
     const struct shT_inner *in = &t->in[x];
     for (i = 0; i + 1 < in->n && in->max[i] < need; i++) r += in->cnt[i];
+    if (sp) { sp->node[d] = x; sp->idx[d] = i; }
     x = in->kid[i];
   }
   l = &t->lf[x];
   for (i = 0; i + 1 < l->n && l->size[i] < need; i++) {}
   if (rank) *rank = r + i;
+  if (sp) { sp->tree = t; sp->leaf = x; sp->j = i; sp->stamp = t->stamp; }
   return get(l, i, out);
 }
 
 int shT_first_fit(const sh_tree *t, uint64_t need, uint64_t *rank, shT_node *out) {
+  return shT_first_fit_spot(t, need, rank, out, NULL);
+}
+
+int shT_first_fit_spot(const sh_tree *t, uint64_t need, uint64_t *rank, shT_node *out,
+                       shT_spot *sp) {
+  if (sp) sp->tree = NULL;
   if (t->count == 0 || shT_max(t) < need) return 0;
-  return fit_down(t, t->root, 0, need, 0, rank, out);
+  return fit_down(t, t->root, 0, need, 0, rank, out, sp);
 }
 
 int shT_first_fit_from(const sh_tree *t, uint64_t key, uint64_t a, uint64_t need,
@@ -323,7 +331,7 @@ int shT_first_fit_from(const sh_tree *t, uint64_t key, uint64_t a, uint64_t need
     uint64_t r = p.base[d];
     for (c = 0; c <= p.idx[d]; c++) r += in->cnt[c];
     for (; c < in->n; c++) {
-      if (in->max[c] >= need) return fit_down(t, in->kid[c], d + 1, need, r, rank, out);
+      if (in->max[c] >= need) return fit_down(t, in->kid[c], d + 1, need, r, rank, out, NULL);
       r += in->cnt[c];
     }
   }
@@ -591,6 +599,7 @@ static int insert_at(sh_tree *t, path *p, uint32_t j, uint64_t key, uint64_t siz
   struct shT_leaf *l, *r;
   uint32_t s, y = NONE, d, x, sib;
   int edge[MAXH + 1];
+  t->stamp++;
   x = p->leaf;
   edge[0] = 1;
   for (d = 0; d < t->height; d++)
@@ -735,6 +744,7 @@ static void remove_at(sh_tree *t, path *p, uint32_t j) {
   struct shT_leaf *l = &t->lf[p->leaf];
   uint32_t d;
   uint64_t was;
+  t->stamp++;
   was = l->size[j];
   lmove(l, j, l, j + 1, l->n - j - 1);
   l->n--;
@@ -769,11 +779,7 @@ static void remove_at(sh_tree *t, path *p, uint32_t j) {
 }
 
 int shT_remove2(sh_tree *t, uint64_t key, uint64_t a) {
-  path p;
-  uint32_t j;
-  if (!at_seek(t, key, a, &p, &j)) return 0;
-  remove_at(t, &p, j);
-  return 1;
+  return shT_remove_spot(t, NULL, key, a);
 }
 
 int shT_take_le(sh_tree *t, uint64_t key, uint64_t a, shT_node *out) {
@@ -793,19 +799,52 @@ int shT_remove(sh_tree *t, uint64_t key) {
 
 /* ---- changes in place ---- */
 
-int shT_update(sh_tree *t, uint64_t key, uint64_t a, const shT_node *nv) {
-  path p;
-  uint32_t j;
-  struct shT_leaf *l;
-  uint64_t was;
-  if (!at_seek(t, key, a, &p, &j)) return 0;
-  l = &t->lf[p.leaf];
-  was = l->size[j];
+/* The path a spot names, when it is fresh and names entry (key, a). */
+static int from_spot(const sh_tree *t, const shT_spot *sp, uint64_t key, uint64_t a, path *p,
+                     uint32_t *j) {
+  const struct shT_leaf *l;
+  uint32_t d;
+  if (sp == NULL || sp->tree != t || sp->stamp != t->stamp || t->count == 0) return 0;
+  l = &t->lf[sp->leaf];
+  if (sp->j >= l->n || l->key[sp->j] != key || (t->composite && l->a[sp->j] != a)) return 0;
+  for (d = 0; d < t->height; d++) {
+    p->node[d] = sp->node[d];
+    p->idx[d] = sp->idx[d];
+  }
+  p->leaf = sp->leaf;
+  *j = sp->j;
+  return 1;
+}
+
+static void update_at(sh_tree *t, const path *p, uint32_t j, const shT_node *nv) {
+  struct shT_leaf *l = &t->lf[p->leaf];
+  uint64_t was = l->size[j];
+  t->stamp++;
   l->key[j] = nv->key;
   l->size[j] = nv->size;
   l->a[j] = nv->a;
   l->b[j] = nv->b;
-  retell(t, &p, j, 0, was, nv->size, 0);
+  retell(t, p, j, 0, was, nv->size, 0);
+}
+
+int shT_update(sh_tree *t, uint64_t key, uint64_t a, const shT_node *nv) {
+  return shT_update_spot(t, NULL, key, a, nv);
+}
+
+int shT_update_spot(sh_tree *t, const shT_spot *sp, uint64_t key, uint64_t a,
+                    const shT_node *nv) {
+  path p;
+  uint32_t j;
+  if (!from_spot(t, sp, key, a, &p, &j) && !at_seek(t, key, a, &p, &j)) return 0;
+  update_at(t, &p, j, nv);
+  return 1;
+}
+
+int shT_remove_spot(sh_tree *t, const shT_spot *sp, uint64_t key, uint64_t a) {
+  path p;
+  uint32_t j;
+  if (!from_spot(t, sp, key, a, &p, &j) && !at_seek(t, key, a, &p, &j)) return 0;
+  remove_at(t, &p, j);
   return 1;
 }
 
@@ -815,6 +854,7 @@ void shT_set_size(sh_tree *t, uint64_t key, uint64_t size) {
   uint64_t was;
   if (!at_seek(t, key, 0, &p, &j)) return;
   was = t->lf[p.leaf].size[j];
+  t->stamp++;
   t->lf[p.leaf].size[j] = size;
   retell(t, &p, j, 0, was, size, 0);
 }

@@ -14,6 +14,8 @@ typedef struct shT_node {
 struct shT_leaf;
 struct shT_inner;
 
+#define SHT_MAXH 40            /* far above any height 2^32 entries can reach */
+
 typedef struct sh_tree {
   struct shT_leaf *lf;         /* node pools, linked by index, aligned inside */
   struct shT_inner *in;
@@ -21,6 +23,7 @@ typedef struct sh_tree {
   uint32_t lcap, lused, lfree, nlfree;
   uint32_t icap, iused, ifree, nifree;
   uint32_t root, height, count;/* height 0: the root is a leaf */
+  uint32_t stamp;              /* changes with every change: spots go stale */
   int composite;               /* order by (key, a) rather than key alone */
   int unsized;                 /* sizes are never searched: no maxima kept */
 } sh_tree;
@@ -62,6 +65,20 @@ int shT_first_fit_from(const sh_tree *t, uint64_t key, uint64_t a, uint64_t need
 int shT_at(const sh_tree *t, uint64_t i, shT_node *out);
 /* Largest size in the tree (0 when empty). */
 uint64_t shT_max(const sh_tree *t);
+/* Where a search found an entry, so changing that entry needs no second
+** descent; it goes stale when the tree changes, and a stale spot only
+** costs the descent it would have saved. */
+typedef struct shT_spot {
+  const struct sh_tree *tree;  /* the tree it was found in, NULL for none */
+  uint32_t node[SHT_MAXH], idx[SHT_MAXH], leaf, j, stamp;
+} shT_spot;
+int shT_first_fit_spot(const sh_tree *t, uint64_t need, uint64_t *rank, shT_node *out,
+                       shT_spot *sp);
+/* shT_update and shT_remove2 of entry (key, a), found through sp when sp
+** (which may be NULL) is fresh and names it. */
+int shT_update_spot(sh_tree *t, const shT_spot *sp, uint64_t key, uint64_t a,
+                    const shT_node *nv);
+int shT_remove_spot(sh_tree *t, const shT_spot *sp, uint64_t key, uint64_t a);
 /* Give entry (key, a) new contents (key, size, a, b from nv) without moving
 ** it: the caller guarantees the new key keeps the entry's place in order. */
 int shT_update(sh_tree *t, uint64_t key, uint64_t a, const shT_node *nv);

@@ -178,7 +178,7 @@ static uint64_t implicit_steps(sh_machine *m, uint64_t addr, uint64_t free_befor
 
 static int search_one(sh_machine *m, fits *s, int c, uint64_t need, uint64_t *steps,
                       shT_node *x) {
-  const sh_lists *ls = &s->lists;
+  sh_lists *ls = &s->lists;
   uint64_t n = shFL_count(ls, c), rank = 0;
   int got = 0;
   switch (s->fit) {

@@ -116,8 +116,7 @@ static double run_sim(const char *policy, const op *w, int n, double *bytes_per_
   ** Blocks above the mmap threshold (big pools, tables) are in hblkhd, not uordblks. */
   *bytes_per_live = s.heap.live_blocks
     ? ((double)(after.uordblks + after.hblkhd) - (double)(before.uordblks + before.hblkhd)
-       - (double)m->space.count * sizeof(sh_page)
-       - (double)m->space.cap * sizeof(sh_page *)) / (double)s.heap.live_blocks
+       - (double)shP_host_bytes(&m->space)) / (double)s.heap.live_blocks
     : 0;
   sh_close(m);
   return t;

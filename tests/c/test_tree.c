@@ -228,6 +228,36 @@ static void random_run(int composite, int steps, size_t target, uint64_t span, u
       if (r == 13 && !move_within(&m, i, &nv.key, &nv.a)) continue;
       CHECK(shT_update(&t, m.v[i].key, m.v[i].a, &nv) == 1);
       m.v[i] = nv;
+    } else if (m.n && r == 15 && next() % 2) {  /* change what a first fit found, through its spot */
+      shT_spot sp, stale;
+      shT_node x, nv;
+      uint64_t need = next() % 300;
+      size_t i;
+      int got = shT_first_fit_spot(&t, need, NULL, &x, &sp);
+      stale = sp;
+      for (i = 0; i < m.n && m.v[i].size < need; i++) {}
+      CHECK(got == (i < m.n));
+      if (!got) continue;
+      CHECK(same(&x, &m.v[i]));
+      if (next() % 3 == 0) {
+        CHECK(shT_remove_spot(&t, &sp, x.key, x.a) == 1);
+        m_erase(&m, i);
+        /* the spot is stale now: it must not find what is gone */
+        CHECK(shT_remove_spot(&t, &stale, x.key, x.a) == 0);
+      } else {
+        nv = x;
+        nv.size = next() % 400;
+        nv.b = next();
+        CHECK(shT_update_spot(&t, &sp, x.key, x.a, &nv) == 1);
+        m.v[i] = nv;
+        if (m.n > 1) {                            /* a stale spot falls back to a search */
+          size_t k = next() % m.n;
+          nv = m.v[k];
+          nv.size = next() % 400;
+          CHECK(shT_update_spot(&t, &stale, nv.key, nv.a, &nv) == 1);
+          m.v[k] = nv;
+        }
+      }
     } else if (!composite && m.n && r == 14) {
       size_t i = next() % m.n;
       m.v[i].size = next() % 1000;
