@@ -257,9 +257,11 @@ static int in_stack(const sh_machine *m, uint64_t a) {
 
 /* ---- block history ---- */
 
-/* Payloads are multiples of the alignment: a multiplicative hash spreads them. */
+/* Payloads are multiples of the alignment: a multiplicative hash spreads
+** them. Its top bits pick the slot, so a doubled table sends slot s to 2s or
+** 2s + 1 and blk_grow writes the new table front to back. */
 static size_t bslot(const sh_checker *k, uint64_t p) {
-  return (size_t)((p * 0x9E3779B97F4A7C15ull) >> 32) & (k->bcap - 1);
+  return (size_t)((p * 0x9E3779B97F4A7C15ull) >> (64 - __builtin_ctzll(k->bcap)));
 }
 
 static shK_hist *blk_get(const sh_checker *k, uint64_t p) {
@@ -273,9 +275,8 @@ static shK_hist *blk_get(const sh_checker *k, uint64_t p) {
 
 static int blk_grow(sh_checker *k) {
   size_t cap = k->bcap ? k->bcap * 2 : 256, i, j, old = k->bcap;
-  shK_hist *t = malloc(cap * sizeof *t), *o = k->blk;
+  shK_hist *t = calloc(cap, sizeof *t), *o = k->blk;
   if (t == NULL) return 0;
-  for (i = 0; i < cap; i++) t[i].payload = SHK_EMPTY;
   k->blk = t;
   k->bcap = cap;
   for (i = 0; i < old; i++) {

@@ -305,6 +305,7 @@ static int place(sh_machine *m, uint64_t size, uint64_t align, uint64_t *addr, i
     return shM_err(m, SH_ERR_OOM, "out of memory");
   }
   if (rc != SH_OK) return rc;
+  if (m->chk) shK_prefetch(m, p);           /* its record and shadow, while the record is checked */
   if ((rc = admit(m, "alloc", size, align, p, b, bs)) != SH_OK) return rc;
   if (m->chk && (rc = shK_alloc(m, p, size, b, bs)) != SH_OK) return rc;
   if (note) shM_heap_changed(m);

@@ -194,7 +194,8 @@ typedef struct shK_hist {      /* one block's life; free_op SH_NO_OP while it li
   uint64_t alloc_op, free_op;
   uint32_t alloc_site, free_site;
 } shK_hist;
-#define SHK_EMPTY UINT64_MAX
+#define SHK_EMPTY 0           /* no payload is 0 (the heap starts above the null page), and
+                                 a table of it comes zeroed from calloc, untouched till used */
 
 typedef struct shK_popped {    /* a popped frame, for use-after-return reports */
   uint64_t id, sp, top, anchor, push_op, pop_op;
@@ -247,7 +248,7 @@ int shK_forget(sh_machine *m, uint64_t p, uint64_t b, uint64_t bs, uint64_t op);
 /* Hand quarantined blocks to the policy until at most keep bytes remain. */
 int shK_drain(sh_machine *m, uint64_t keep);
 int shK_walk_quarantine(sh_machine *m, sh_block_fn fn, void *ud);
-void shK_prefetch(sh_machine *m, uint64_t p);   /* a free of p is coming */
+void shK_prefetch(sh_machine *m, uint64_t p);   /* an alloc or free of p is coming */
 /* The live block whose payload starts at p, or NULL (valid until the next heap event). */
 const shK_hist *shK_live(const sh_machine *m, uint64_t p);
 /* The shadow byte (SHK_ bits) of the simulated byte at a. */
