@@ -6,7 +6,7 @@
 #include <string.h>
 #include "stackheap.h"
 #include "tree.h"
-#include "trace.h"            /* shI_map, the id map the heap keeps its history in */
+#include "trace.h"            /* stdio, and the trace names several engine files share */
 
 #define SH_PAGE_BITS 12
 #define SH_PAGE_SIZE ((uint64_t)1 << SH_PAGE_BITS)
