@@ -4,9 +4,9 @@
 #include <string.h>
 #include "tree.h"
 
-#define LB 15                  /* entries per leaf: with the count, the keys fill two cache lines */
-#define IB 15                  /* children per inner node */
-#define NODE 512               /* bytes a node takes, aligned to cache lines */
+#define LB 31                  /* entries per leaf: with the count, the keys fill four cache lines */
+#define IB 31                  /* children per inner node */
+#define NODE 1024              /* bytes a node takes, aligned to cache lines */
 #define NONE UINT32_MAX
 #define MAXH SHT_MAXH
 

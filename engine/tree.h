@@ -1,4 +1,4 @@
-/* tree.h -- an ordered map of blocks, augmented for searches: a B+tree of sorted 16-entry nodes.
+/* tree.h -- an ordered map of blocks, augmented for searches: a B+tree of sorted 31-entry nodes.
 ** Each child of an inner node carries its entry count and largest size; keys may be (key, a) pairs. */
 #ifndef SH_TREE_H
 #define SH_TREE_H
