@@ -128,18 +128,24 @@ static uint64_t drop_free(fits *s, const shT_node *y) {
   return drop_at(s, insert_class(s, y->size), place_of(s, y), y->key, y->size);
 }
 
+/* The address entry of the free block at b now says [nb, nb + ns) at list
+** place np: rewritten where it lies, as nothing free lies between b and nb. */
+static void readdress(fits *s, uint64_t b, uint64_t nb, uint64_t ns, sh_pos np) {
+  shT_node nv;
+  if (s->alias) return;          /* the list was the address index, and is updated */
+  nv.key = nb; nv.size = ns; nv.a = np.key; nv.b = np.sub;
+  shT_update(&s->byaddr, b, 0, &nv);
+}
+
 /* The free block at b (list c, place p) becomes [nb, nb + ns) and moves to
-** the list and place its new size calls for; its address entry is rewritten
-** where it lies (nothing free lies between b and nb). Not for alias lists. */
+** the list and place its new size calls for. Not for alias lists. */
 static int refile(sh_machine *m, fits *s, int c, sh_pos p, uint64_t b, uint64_t size,
                   uint64_t nb, uint64_t ns, const sh_pos *keep) {
   sh_pos np;
-  shT_node nv;
   shFL_remove(&s->lists, c, p, b, size);
   if (shFL_insert(&s->lists, insert_class(s, ns), nb, ns, keep, &np) != 0)
     return shM_err(m, SH_ERR_NOMEM, "heap: out of host memory");
-  nv.key = nb; nv.size = ns; nv.a = np.key; nv.b = np.sub;
-  shT_update(&s->byaddr, b, 0, &nv);
+  readdress(s, b, nb, ns, np);
   s->free_bytes = s->free_bytes - size + ns;
   tag(m, s, nb, ns, 0);
   return SH_OK;
@@ -153,19 +159,17 @@ static uint64_t remove_free(fits *s, uint64_t b, sh_pos *p) {
   return drop_free(s, &y);
 }
 
-/* The free block y becomes [b, b + size), keeping its place in its list
-** (0), or -1 when its list or order asks for a re-insertion. */
-static int reshape(fits *s, const shT_node *y, uint64_t b, uint64_t size) {
-  int c = insert_class(s, y->size);
-  sh_pos p = place_of(s, y), np;
-  if (insert_class(s, size) != c || shFL_reshape(&s->lists, c, p, y->key, y->size, b, size, &np) != 0)
+/* The free block at b (list c, place p) becomes [nb, nb + ns), keeping its
+** place in its list and tagged anew (0), or -1 when its new size belongs to
+** another list or the order asks for a re-insertion. */
+static int reshape(sh_machine *m, fits *s, int c, sh_pos p, uint64_t b, uint64_t size,
+                   uint64_t nb, uint64_t ns) {
+  sh_pos np;
+  if (insert_class(s, ns) != c || shFL_reshape(&s->lists, c, p, b, size, nb, ns, &np) != 0)
     return -1;
-  if (!s->alias) {
-    shT_node nv;
-    nv.key = b; nv.size = size; nv.a = np.key; nv.b = np.sub;
-    shT_update(&s->byaddr, y->key, 0, &nv);
-  }
-  s->free_bytes = s->free_bytes - y->size + size;
+  readdress(s, b, nb, ns, np);
+  s->free_bytes = s->free_bytes - size + ns;
+  tag(m, s, nb, ns, 0);
   return 0;
 }
 
@@ -302,7 +306,7 @@ static int alloc(sh_machine *m, void *st, uint64_t n, uint64_t align,
                  uint64_t *payload, uint64_t *block, uint64_t *bsize) {
   fits *s = st;
   uint64_t bs = block_size(s, n), need, b, size, lead = 0;
-  sh_pos p, np;
+  sh_pos p;
   shT_node x;
   int c, rc, same, grown;
   need = align > s->A ? bs + align + s->MB : bs;
@@ -326,16 +330,9 @@ static int alloc(sh_machine *m, void *st, uint64_t n, uint64_t align,
   b = x.b;
   size = x.size;
   p = shFL_pos(&x);
-  if (align <= s->A && size - bs >= s->split && insert_class(s, size - bs) == c &&
-      shFL_reshape(&s->lists, c, p, b, size, b + bs, size - bs, &np) == 0) {
+  if (align <= s->A && size - bs >= s->split &&
+      reshape(m, s, c, p, b, size, b + bs, size - bs) == 0) {
     /* the common split: the free block keeps its place and loses its front */
-    if (!s->alias) {
-      shT_node nv;
-      nv.key = b + bs; nv.size = size - bs; nv.a = np.key; nv.b = np.sub;
-      shT_update(&s->byaddr, b, 0, &nv);
-    }
-    s->free_bytes -= bs;
-    tag(m, s, b + bs, size - bs, 0);
     m->c.splits++;
     size = bs;
   } else if (align <= s->A && size - bs >= s->split && !s->alias) {
@@ -397,14 +394,13 @@ static int release(sh_machine *m, void *st, uint64_t b, uint64_t size) {
     if (next) { ns += z.size; m->c.coalesces++; }
     if (prev) { nb = y.key; ns += y.size; m->c.coalesces++; }
     if (prev && next) drop_free(s, &z);
-    if ((prev || next) && s->lists.order == SH_ORD_ADDRESS &&
-        reshape(s, prev ? &y : &z, nb, ns) == 0) {
-      tag(m, s, nb, ns, 0);
-      return SH_OK;
-    }
-    if ((prev || next) && !s->alias) {
+    if (prev || next) {
       const shT_node *w = prev ? &y : &z;
-      return refile(m, s, insert_class(s, w->size), place_of(s, w), w->key, w->size, nb, ns, NULL);
+      int c = insert_class(s, w->size);
+      if (s->lists.order == SH_ORD_ADDRESS &&
+          reshape(m, s, c, place_of(s, w), w->key, w->size, nb, ns) == 0)
+        return SH_OK;
+      if (!s->alias) return refile(m, s, c, place_of(s, w), w->key, w->size, nb, ns, NULL);
     }
     if (prev) drop_free(s, &y);
     else if (next) drop_free(s, &z);
